@@ -1,0 +1,12 @@
+"""The one place for the sizes and names shared by the page, the CLI, training and the tests."""
+
+from pathlib import Path
+
+MODEL_SIDE = 28  # the model sees 28x28 images, as MNIST
+DIGIT_SIDE = 20  # the long side of a digit inside that frame, as MNIST's own normalisation
+MODEL_FILE = "digits.onnx"
+MODEL_INPUT = "image"  # float32 [N, 28, 28, 1], white ink on black, 0..1
+MODEL_OUTPUT = "probabilities"  # float32 [N, 10], softmax
+
+# Where the committed model lives in a source checkout (the page fetches it as ./model/digits.onnx).
+MODEL_PATH = Path(__file__).resolve().parent.parent / "model" / MODEL_FILE
