@@ -1,0 +1,236 @@
+"""The page's glue, the only module that touches `js`: pad pixels -> pyapp -> onnxruntime-web -> the page.
+
+site/app.js owns drawing and the model session; this module reads the pad when it changes, runs
+recognize.prepare -> the model -> recognize.decide, and shows the text, the hint, each digit's box, the
+selected digit's probabilities and the 28x28 image the model saw.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from pyodide.ffi import create_proxy, to_js
+
+import js
+from pyapp import recognize
+from pyapp.config import MODEL_INPUT, MODEL_OUTPUT, MODEL_SIDE
+
+document = js.document
+pad = document.getElementById("pad")
+pad_context = pad.getContext("2d", to_js({"willReadFrequently": True}, dict_converter=js.Object.fromEntries))
+overlay = document.getElementById("overlay")
+app = js.window.digitApp
+
+BOX_COLOUR = "#2563eb"
+UNSURE_COLOUR = "#d97706"
+
+_last_reading: recognize.Reading | None = None
+_selected = 0
+_reading = False
+_read_again = False
+_proxies = []  # event handlers live as long as the page; kept so they are never garbage-collected
+
+
+def element(element_id: str):
+    return document.getElementById(element_id)
+
+
+def set_status(text: str, percent: int | None = None) -> None:
+    element("status-text").textContent = text
+    progress = element("progress")
+    if percent is None:
+        progress.hidden = True
+    else:
+        progress.hidden = False
+        progress.value = percent
+
+
+def alert_user(message: str) -> None:
+    element("alert").textContent = message
+
+
+# ---- reading the pad ----
+
+
+def pad_pixels() -> np.ndarray:
+    """The pad's RGBA pixels as they are, whoever drew them."""
+    width, height = pad.width, pad.height
+    data = pad_context.getImageData(0, 0, width, height).data.to_bytes()
+    return np.frombuffer(data, dtype=np.uint8).reshape(height, width, 4)
+
+
+async def run_model(batch: np.ndarray) -> np.ndarray:
+    flat = js.Float32Array.new(batch.size)
+    flat.assign(np.ascontiguousarray(batch, dtype=np.float32).ravel())
+    result = await app.model.run(flat, to_js(list(batch.shape)), MODEL_INPUT, MODEL_OUTPUT)
+    return np.frombuffer(result.to_bytes(), dtype=np.float32).reshape(batch.shape[0], -1)
+
+
+async def read_pad() -> None:
+    """Read the pad now; reads asked for while one runs collapse into one more read after it."""
+    global _reading, _read_again
+    if _reading:
+        _read_again = True
+        return
+    _reading = True
+    try:
+        while True:
+            _read_again = False
+            prepared = recognize.prepare(pad_pixels())
+            probabilities = await run_model(prepared.batch) if len(prepared.batch) else np.zeros((0, 10))
+            show(recognize.decide(prepared, probabilities))
+            if not _read_again:
+                break
+    except Exception as error:  # the page must stay usable; the console keeps the details
+        js.console.error(f"reading failed: {error!r}")
+        alert_user("Something went wrong while reading. Your drawing is kept; try again.")
+    finally:
+        _reading = False
+
+
+# ---- showing the reading ----
+
+
+def show(reading: recognize.Reading) -> None:
+    global _last_reading, _selected
+    _last_reading = reading
+    _selected = min(_selected, max(len(reading.digits) - 1, 0))
+    result = element("result")
+    result.textContent = reading.text
+    result.dataset.value = reading.text
+    element("hint").textContent = reading.hint
+    show_digit_choices(reading)
+    show_selected(reading)
+    draw_boxes(reading)
+
+
+def show_digit_choices(reading: recognize.Reading) -> None:
+    choices = element("digits")
+    choices.replaceChildren()
+    if len(reading.digits) < 2:
+        return
+    for index, digit in enumerate(reading.digits):
+        button = document.createElement("button")
+        button.type = "button"
+        button.setAttribute("role", "radio")
+        button.setAttribute("aria-checked", "true" if index == _selected else "false")
+        button.textContent = "?" if digit.label is None else str(digit.label)
+        button.setAttribute("aria-label", f"Digit {index + 1}: {button.textContent}")
+        button.dataset.index = str(index)
+        choices.appendChild(button)
+
+
+def on_choose_digit(event) -> None:
+    global _selected
+    index = event.target.dataset.index
+    if index is None or _last_reading is None:
+        return
+    _selected = int(index)
+    show(_last_reading)
+    element("digits").querySelector(f'[data-index="{_selected}"]').focus()
+
+
+def show_selected(reading: recognize.Reading) -> None:
+    digit = reading.digits[_selected] if reading.digits else None
+    bars = element("bars").querySelectorAll("li")
+    for label in range(10):
+        item = bars.item(label)
+        share = float(digit.probabilities[label]) if digit is not None and digit.probabilities is not None else 0.0
+        item.querySelector(".fill").style.width = f"{share * 100:.1f}%"
+        item.querySelector(".pct").textContent = f"{share * 100:.0f}%" if digit is not None else "–"
+        item.classList.toggle("top", digit is not None and digit.label == label)
+    draw_seen(digit.image if digit is not None else np.zeros((MODEL_SIDE, MODEL_SIDE), dtype=np.float32))
+
+
+def draw_seen(image: np.ndarray) -> None:
+    """Paint the model's input as it is: white ink on black, 28x28."""
+    grey = (np.clip(image, 0, 1) * 255).astype(np.uint8)
+    rgba = np.dstack([grey, grey, grey, np.full_like(grey, 255)])
+    pixels = js.Uint8ClampedArray.new(rgba.size)
+    pixels.assign(rgba.ravel())
+    canvas = element("seen")
+    canvas.getContext("2d").putImageData(js.ImageData.new(pixels, image.shape[1], image.shape[0]), 0, 0)
+
+
+def draw_boxes(reading: recognize.Reading) -> None:
+    context = overlay.getContext("2d")
+    context.clearRect(0, 0, overlay.width, overlay.height)
+    line = max(2, overlay.height // 140)
+    context.lineWidth = line
+    context.font = f"bold {max(14, overlay.height // 14)}px system-ui, sans-serif"
+    for index, digit in enumerate(reading.digits):
+        top, left, bottom, right = digit.box
+        context.strokeStyle = BOX_COLOUR if digit.label is not None else UNSURE_COLOUR
+        context.fillStyle = context.strokeStyle
+        context.setLineDash(to_js([] if index == _selected or len(reading.digits) == 1 else [line * 3, line * 2]))
+        pad_by = line * 2
+        context.strokeRect(left - pad_by, top - pad_by, right - left + 2 * pad_by, bottom - top + 2 * pad_by)
+        label = "?" if digit.label is None else str(digit.label)
+        context.fillText(label, left - pad_by, max(top - pad_by - line * 2, overlay.height // 14))
+
+
+# ---- images ----
+
+
+async def on_image_file(event) -> None:
+    name = event.detail.name
+    data = event.detail.bytes.to_bytes()
+    try:
+        await load_pillow()
+        from pyapp import images
+
+        rgba = images.decode_image(data)
+    except Exception as error:
+        message = str(error) if type(error).__name__ == "ImageError" else "it could not be read as an image"
+        js.console.warn(f"image refused: {error!r}")
+        alert_user(f"Could not read “{name}”: {message}. Your drawing is unchanged.")
+        return
+    pixels = js.Uint8ClampedArray.new(rgba.size)
+    pixels.assign(np.ascontiguousarray(rgba).ravel())
+    alert_user("")
+    await app.addImage(js.ImageData.new(pixels, rgba.shape[1], rgba.shape[0]))
+
+
+_pillow_loaded = False
+
+
+async def load_pillow() -> None:
+    """Pillow is fetched on the first image only: a drawing never needs it."""
+    global _pillow_loaded
+    if not _pillow_loaded:
+        import pyodide_js
+
+        await pyodide_js.loadPackage("pillow")
+        _pillow_loaded = True
+
+
+# ---- start ----
+
+
+def listen(target, event_name: str, handler) -> None:
+    proxy = create_proxy(handler)
+    _proxies.append(proxy)
+    target.addEventListener(event_name, proxy)
+
+
+async def on_pad_change(event) -> None:
+    await read_pad()
+
+
+async def on_predict(event) -> None:
+    await read_pad()
+
+
+async def start() -> None:
+    set_status("Loading the model…", 85)
+    try:
+        await app.model.ready
+    except Exception as error:
+        app.fail(f"Could not load the model (model/digits.onnx): {error}")
+        return
+    listen(pad, "pad-change", on_pad_change)
+    listen(pad, "image-file", on_image_file)
+    listen(element("predict"), "click", on_predict)
+    listen(element("digits"), "click", on_choose_digit)
+    set_status("Ready.", None)
+    document.documentElement.dataset.state = "ready"
+    await read_pad()  # whatever was drawn while Python loaded
