@@ -1,0 +1,50 @@
+"""Drawing digits on the page's pad the way a person does: pointer strokes through Playwright."""
+
+from __future__ import annotations
+
+import math
+
+# Strokes of each digit in a unit box (x right, y down, 0..1), as a person writes them.
+STROKES: dict[str, list[list[tuple[float, float]]]] = {
+    "0": [[(0.5 + 0.42 * math.sin(t / 24 * 2 * math.pi), 0.5 - 0.5 * math.cos(t / 24 * 2 * math.pi))
+           for t in range(25)]],
+    "1": [[(0.35, 0.2), (0.6, 0.0), (0.6, 1.0)]],
+    "2": [[(0.1, 0.25), (0.3, 0.02), (0.7, 0.02), (0.9, 0.25), (0.8, 0.5), (0.1, 1.0), (0.95, 1.0)]],
+    "3": [[(0.1, 0.1), (0.5, 0.0), (0.9, 0.2), (0.5, 0.48), (0.9, 0.72), (0.5, 1.0), (0.1, 0.9)]],
+    "4": [[(0.65, 0.0), (0.05, 0.7), (0.95, 0.7)], [(0.7, 0.3), (0.7, 1.0)]],
+    "7": [[(0.05, 0.02), (0.95, 0.02), (0.35, 1.0)]],
+}
+
+
+def pad_box(page) -> dict:
+    return page.locator("#pad").bounding_box()
+
+
+def draw(page, digit: str, *, centre_x: float = 0.5, height: float = 0.7, steps: int = 4) -> None:
+    """Draw one digit with the mouse, centred at centre_x (a fraction of the pad's width)."""
+    box = pad_box(page)
+    size = box["height"] * height
+    left = box["x"] + box["width"] * centre_x - size * 0.35
+    top = box["y"] + (box["height"] - size) / 2
+    for stroke in STROKES[digit]:
+        points = [(left + x * size * 0.7, top + y * size) for x, y in stroke]
+        page.mouse.move(*points[0])
+        page.mouse.down()
+        for point in points[1:]:
+            page.mouse.move(*point, steps=steps)
+        page.mouse.up()
+
+
+def draw_number(page, text: str) -> None:
+    for index, digit in enumerate(text):
+        draw(page, digit, centre_x=(index + 0.5) / len(text), height=0.6)
+
+
+def result(page) -> str:
+    return page.locator("#result").get_attribute("data-value")
+
+
+def wait_for_result(page, expected: str, timeout: int = 10_000) -> None:
+    page.wait_for_function(
+        "expected => document.getElementById('result').dataset.value === expected", arg=expected, timeout=timeout
+    )
