@@ -136,9 +136,7 @@ def open_page(browser, server):
 
 
 def wait_until_ready(page) -> None:
-    page.wait_for_function(
-        "document.documentElement.dataset.state !== 'loading'", timeout=READY_TIMEOUT_MS
-    )
+    page.wait_for_selector("html:not([data-state=loading])", state="attached", timeout=READY_TIMEOUT_MS)
     state = page.evaluate("document.documentElement.dataset.state")
     alert = page.locator("[role=alert]").first.text_content()
     assert state == "ready", f"page state {state!r}: {alert}"

@@ -45,6 +45,5 @@ def result(page) -> str:
 
 
 def wait_for_result(page, expected: str, timeout: int = 10_000) -> None:
-    page.wait_for_function(
-        "expected => document.getElementById('result').dataset.value === expected", arg=expected, timeout=timeout
-    )
+    # A selector, not wait_for_function: that one evaluates strings, which a strict CSP may refuse.
+    page.wait_for_selector(f'#result[data-value="{expected}"]', state="attached", timeout=timeout)

@@ -24,7 +24,7 @@ def test_a_drawn_digit_is_read_after_predict(open_page, digit):
 def test_an_empty_pad_reads_nothing_and_says_what_to_do(open_page):
     page, _ = open_page()
     page.get_by_role("button", name="Predict").click()
-    page.wait_for_function("document.getElementById('hint').textContent.length > 0")
+    page.wait_for_selector("#hint:not(:empty)", state="attached")
     assert result(page) == ""
     assert "draw" in page.locator("#hint").text_content().lower()
 
