@@ -93,7 +93,7 @@ def record_timing(milliseconds: float) -> None:
     """How long the last read took and how many there were: for the benchmark and the curious."""
     result = element("result")
     result.dataset.readMs = f"{milliseconds:.2f}"
-    result.dataset.reads = str(int(result.dataset.reads or 0) + 1)
+    result.dataset.reads = str(int(result.getAttribute("data-reads") or 0) + 1)
 
 
 # ---- showing the reading ----
@@ -130,7 +130,7 @@ def show_digit_choices(reading: recognize.Reading) -> None:
 
 def on_choose_digit(event) -> None:
     global _selected
-    index = event.target.dataset.index
+    index = event.target.getAttribute("data-index")
     if index is None or _last_reading is None:
         return
     _selected = int(index)
