@@ -1,0 +1,60 @@
+"""`python -m pyapp FILE...` (or `digit-reader FILE...`): read handwritten digits in image files.
+
+Prints `FILE<TAB>text` per file, text empty when there is nothing sure to read; with --verbose a third
+column holds the hint, with --probabilities one more holds each digit's top probability. A file that
+cannot be read gets one line on stderr and exit status 1 (the other files are still read); usage errors
+exit with 2 (argparse).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from pyapp.images import ImageError, decode_image
+from pyapp.model import ModelError, load_model
+from pyapp.recognize import Reading, read
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="digit-reader", description="Read handwritten digits in image files (one line per file)."
+    )
+    parser.add_argument("files", nargs="+", metavar="FILE", help="image files (PNG, JPEG, ...)")
+    parser.add_argument("--model", metavar="PATH", help="the ONNX model (default: the one shipped)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="add a column with the hint")
+    parser.add_argument(
+        "-p", "--probabilities", action="store_true", help="add a column with each digit's top probability"
+    )
+    return parser
+
+
+def _line(name: str, reading: Reading, verbose: bool, probabilities: bool) -> str:
+    columns = [name, reading.text]
+    if verbose:
+        columns.append(reading.hint)
+    if probabilities:
+        columns.append(" ".join(f"{float(d.probabilities.max()):.3f}" for d in reading.digits))
+    return "\t".join(columns)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        predict = load_model(args.model)
+    except ModelError as error:
+        print(f"digit-reader: {error}", file=sys.stderr)
+        return 1
+    failed = False
+    for name in args.files:
+        try:
+            reading = read(decode_image(Path(name).read_bytes()), predict)
+        except (OSError, ImageError) as error:
+            message = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+            print(f"{name}: {message}", file=sys.stderr)
+            failed = True
+            continue
+        print(_line(name, reading, args.verbose, args.probabilities), flush=True)
+    return 1 if failed else 0

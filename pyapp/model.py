@@ -1,0 +1,56 @@
+"""The digit model in CPython: one onnxruntime session on the CPU (the page uses onnxruntime-web instead).
+
+The model file is looked for in the source checkout's model/ first (what the page serves and what
+training writes), then inside the installed package (pyapp/assets/, see pyproject.toml), so both
+`python -m pyapp` in a checkout and the `digit-reader` command from `pip install .` find it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from pyapp.config import MODEL_FILE, MODEL_INPUT, MODEL_OUTPUT, MODEL_PATH, MODEL_SIDE
+
+INSTALLED_PATH = Path(__file__).resolve().parent / "assets" / MODEL_FILE
+
+
+class ModelError(RuntimeError):
+    """The model cannot be loaded; the message says why, for people."""
+
+
+def find_model(path: str | Path | None = None) -> Path:
+    """The model file to load: `path` when given, else the checkout's, else the installed one."""
+    candidates = [Path(path)] if path is not None else [MODEL_PATH, INSTALLED_PATH]
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate
+    looked = ", ".join(str(c) for c in candidates)
+    raise ModelError(f"model file not found (looked at {looked}); train it with training/train.py")
+
+
+def load_model(path: str | Path | None = None) -> Callable[[np.ndarray], np.ndarray]:
+    """predict(batch float32 [N, 28, 28, 1]) -> probabilities float32 [N, 10], from one CPU session."""
+    import onnxruntime  # here, not at the top: the page imports pyapp modules without onnxruntime
+
+    model_path = find_model(path)
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = 1  # a few 28x28 images: threads cost more than they save
+    options.log_severity_level = 3  # warnings about unused initialisers are noise for users
+    try:
+        session = onnxruntime.InferenceSession(
+            str(model_path), sess_options=options, providers=["CPUExecutionProvider"]
+        )
+    except Exception as error:  # onnxruntime raises its own (non-exported) exception types
+        raise ModelError(f"cannot load the model {model_path}: {error}") from error
+
+    def predict(batch: np.ndarray) -> np.ndarray:
+        images = np.asarray(batch, dtype=np.float32).reshape(-1, MODEL_SIDE, MODEL_SIDE, 1)
+        if images.shape[0] == 0:
+            return np.zeros((0, 10), dtype=np.float32)
+        (probabilities,) = session.run([MODEL_OUTPUT], {MODEL_INPUT: images})
+        return np.asarray(probabilities, dtype=np.float32)
+
+    return predict

@@ -1,0 +1,200 @@
+"""Pad pixels -> the digits written on it, or "" with a hint when there is nothing sure to say.
+
+Two halves, because the page's model call is asynchronous (onnxruntime-web) while the CLI's is not:
+
+    prepared = prepare(rgba)                       # pure numpy: segments, 28x28 images, early refusals
+    probabilities = predict(prepared.batch)        # only when prepared.batch has rows
+    reading = decide(prepared, probabilities)      # labels, text and hint
+
+`read(rgba, predict)` does all three for synchronous callers. Nothing here raises for an RGBA array of
+any size (H, W >= 0), dtype or content (NaN, infinities, transparency); only an array that is not
+(H, W, 4) gets a ValueError (from preprocess.ink_from_rgba).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from pyapp.config import MODEL_SIDE
+from pyapp.preprocess import ink_from_rgba, normalise_ink
+from pyapp.segment import MASK_THRESHOLD, Segment, segment
+
+# A mark whose long side is below this share of the pad's shorter side is a dot, not a digit (a
+# digit drawn that small on a 280 px pad would be 11 px: too small to read reliably anyway).
+MIN_SIDE = 0.04
+MIN_PIXELS = 12  # fewer ink pixels than this is a click or a speck, whatever the pad size
+# Ink covering more than this share of its own box is a filled blob or a scribble: MNIST digits cover
+# 42% at the median and 90% only at the 99.9th percentile (measured at 28x28, pen-thick strokes).
+MAX_COVERAGE = 0.75
+# Wider than this times its height, a mark is a horizontal line or a dash (no digit is; a "1" is tall).
+MAX_ASPECT = 4.0
+# Below this top probability the model is guessing: say so instead of showing a wrong digit.
+MIN_CONFIDENCE = 0.7
+# Pads larger than this (long side, px) are averaged down first, so a read stays a few milliseconds.
+MAX_WORK_SIDE = 1000
+
+ORDINALS = ("1st", "2nd", "3rd")
+
+Predict = Callable[[np.ndarray], np.ndarray]
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """What prepare found: the model's input, one row per segment, or a hint when there is nothing to read."""
+
+    batch: np.ndarray  # float32 [N, 28, 28, 1], white ink on black in [0, 1]; N = 0 when hint is set
+    segments: list[Segment] = field(default_factory=list)
+    hint: str = ""  # set when prepare already knows the answer is "" (empty pad, dot, scribble, line)
+
+
+@dataclass(frozen=True)
+class Digit:
+    box: tuple[int, int, int, int]  # (top, left, bottom, right) in the pad's pixels, exclusive ends
+    image: np.ndarray  # float32 [28, 28]: what the model saw
+    probabilities: np.ndarray  # float32 [10]
+    label: int | None  # None when the model is unsure
+
+
+@dataclass(frozen=True)
+class Reading:
+    text: str  # the digits left to right; "" when empty, refused or unsure
+    digits: list[Digit] = field(default_factory=list)
+    hint: str = ""  # for people: why text is "" ("Draw a digit", "Not sure: is it a 4 or a 9?")
+
+
+def _empty_batch() -> np.ndarray:
+    return np.zeros((0, MODEL_SIDE, MODEL_SIDE, 1), dtype=np.float32)
+
+
+def _refused(hint: str) -> Prepared:
+    return Prepared(_empty_batch(), [], hint)
+
+
+def _ordinal(index: int) -> str:
+    return ORDINALS[index] if index < len(ORDINALS) else f"{index + 1}th"
+
+
+def _reduce(ink: np.ndarray) -> tuple[np.ndarray, int]:
+    """Average a very large pad down by an integer factor; returns (ink, factor)."""
+    factor = -(-max(ink.shape) // MAX_WORK_SIDE)
+    if factor <= 1:
+        return ink, 1
+    height, width = (ink.shape[0] // factor) * factor, (ink.shape[1] // factor) * factor
+    if height == 0 or width == 0:  # a thin strip: keep it whole rather than lose it
+        return ink, 1
+    blocks = ink[:height, :width].reshape(height // factor, factor, width // factor, factor)
+    return blocks.mean(axis=(1, 3)), factor
+
+
+def _too_small(seg: Segment, pad_side: int) -> bool:
+    top, left, bottom, right = seg.box
+    pixels = int((seg.ink >= MASK_THRESHOLD).sum())
+    return max(bottom - top, right - left) < MIN_SIDE * pad_side or pixels < MIN_PIXELS
+
+
+def _problem(seg: Segment) -> str:
+    """Why a (big enough) mark is not a digit, or "" when it may be one."""
+    height, width = seg.ink.shape
+    if width > MAX_ASPECT * height:
+        return "a line"
+    if float((seg.ink >= MASK_THRESHOLD).mean()) > MAX_COVERAGE and min(height, width) > 2:
+        return "a scribble"
+    return ""
+
+
+def _screen(segments: list[Segment], pad_side: int) -> tuple[list[Segment], str]:
+    """Drop dots next to real digits; return (segments, hint), hint set when nothing can be read."""
+    if not segments:
+        return [], "Draw a digit"
+    kept = [s for s in segments if not _too_small(s, pad_side)]
+    if not kept:
+        return [], "Too small to read: draw a bigger digit"
+    problems = [_problem(s) for s in kept]
+    if len(kept) == 1 and problems[0]:
+        return [], f"That looks like {problems[0]}, not a digit"
+    named = [f"the {_ordinal(i)} mark looks like {p}" for i, p in enumerate(problems) if p]
+    if named:
+        return [], "Not a number: " + ", ".join(named)
+    return kept, ""
+
+
+def prepare(rgba: np.ndarray) -> Prepared:
+    """RGBA pad (H, W, 4), any dtype -> segments and the model's batch; a hint instead when unreadable."""
+    pixels = np.asarray(rgba)
+    if pixels.ndim != 3 or pixels.shape[2] != 4:
+        raise ValueError(f"expected an RGBA array of shape (H, W, 4), got {pixels.shape}")
+    if pixels.shape[0] == 0 or pixels.shape[1] == 0:
+        return _refused("Draw a digit")
+    ink = ink_from_rgba(_as_numbers(pixels))
+    work, factor = _reduce(ink)
+    segments, hint = _screen(segment(work), min(work.shape))
+    if hint:
+        return _refused(hint)
+    if factor > 1:  # boxes back in the caller's pixels; the crops stay reduced (they only feed the model)
+        segments = [Segment(tuple(v * factor for v in s.box), s.ink) for s in segments]
+    images = [normalise_ink(s.ink) for s in segments]
+    pairs = [(s, image) for s, image in zip(segments, images, strict=True) if image is not None]
+    if not pairs:
+        return _refused("Draw a digit")
+    batch = np.stack([image for _, image in pairs])[..., None].astype(np.float32)
+    return Prepared(batch, [s for s, _ in pairs], "")
+
+
+def _as_numbers(pixels: np.ndarray) -> np.ndarray:
+    """Any dtype -> one ink_from_rgba reads: uint8 stays 0..255, other integers are taken as 0..255 too,
+    floats as 0..1; booleans as 0/1; complex numbers by their real part."""
+    if pixels.dtype == np.uint8:
+        return pixels
+    if np.iscomplexobj(pixels):
+        pixels = pixels.real
+    if pixels.dtype.kind in "iu":
+        return np.clip(pixels, 0, 255).astype(np.uint8)
+    if pixels.dtype.kind in "fb":
+        return pixels.astype(np.float32)
+    try:
+        return pixels.astype(np.float32)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"expected numeric RGBA pixels, got dtype {pixels.dtype}") from error
+
+
+def _unsure_hint(digits: list[Digit]) -> str:
+    unsure = [(i, d) for i, d in enumerate(digits) if d.label is None]
+    if not unsure:
+        return ""
+    index, digit = unsure[0]
+    first, second = (int(k) for k in np.argsort(-digit.probabilities, kind="stable")[:2])
+    question = f"is it a {first} or a {second}?"
+    if len(digits) == 1:
+        return f"Not sure: {question}"
+    more = f" (and {len(unsure) - 1} more)" if len(unsure) > 1 else ""
+    return f"Not sure about the {_ordinal(index)} digit: {question}{more}"
+
+
+def decide(prepared: Prepared, probabilities: np.ndarray | None) -> Reading:
+    """Model output [N, 10] for prepared.batch -> Reading; probabilities may be None when N = 0."""
+    if prepared.hint or prepared.batch.shape[0] == 0:
+        return Reading("", [], prepared.hint or "Draw a digit")
+    count = prepared.batch.shape[0]
+    probs = np.asarray(probabilities, dtype=np.float32).reshape(count, -1)
+    if probs.shape[1] != 10:
+        raise ValueError(f"expected probabilities of shape ({count}, 10), got {probs.shape}")
+    probs = np.nan_to_num(probs, nan=0.0, posinf=0.0, neginf=0.0)  # a broken row reads as unsure
+    digits = []
+    for seg, image, row in zip(prepared.segments, prepared.batch[..., 0], probs, strict=True):
+        best = int(row.argmax())
+        label = best if row[best] >= MIN_CONFIDENCE else None
+        digits.append(Digit(seg.box, image, row, label))
+    hint = _unsure_hint(digits)
+    text = "" if hint else "".join(str(d.label) for d in digits)
+    return Reading(text, digits, hint)
+
+
+def read(rgba: np.ndarray, predict: Predict) -> Reading:
+    """prepare -> predict -> decide, for synchronous callers (the CLI, tests)."""
+    prepared = prepare(rgba)
+    if prepared.batch.shape[0] == 0:
+        return decide(prepared, None)
+    return decide(prepared, predict(prepared.batch))

@@ -1,0 +1,311 @@
+"""Ink of a whole pad -> one Segment per digit, ordered left to right.
+
+Pure numpy (runs unchanged in Pyodide, no scipy): connected components from run-length encoding, then
+the rules that turn components into digits: pieces whose columns overlap belong to one digit (the bar
+of a 5, the two strokes of a 4), specks far from any digit are noise, and a component too wide for one
+digit is cut where the column profile has the least ink (touching digits).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+# Ink at or above this is a pixel of a stroke. Higher than preprocess.INK_THRESHOLD so that paper grain
+# and the faint halo of anti-aliasing do not bridge neighbouring digits; the halo is kept in the crops.
+MASK_THRESHOLD = 0.25
+# Two pieces are one digit when the shared columns are at least this fraction of the narrower piece.
+OVERLAP_FRACTION = 0.5
+# A piece is small (a speck, or a fragment of a broken stroke) below this share of the largest piece's
+# pixels, or when its long side is below this share of the typical digit height.
+SMALL_PIXELS = 0.05
+SMALL_SIDE = 0.2
+# A small piece closer than this (times the digit height) to a digit joins it; farther away it is noise.
+JOIN_GAP = 0.3
+# A piece shorter than this share of its neighbour's height, next to it and within its rows, is part of it
+# as long as together they are no wider than MERGED_ASPECT times their height.
+PARTIAL_HEIGHT = 0.8
+MERGED_ASPECT = 1.2
+# Wider than this times its height, a piece holds touching digits and is cut...
+SPLIT_ASPECT = 1.5
+# ...into pieces about this wide (times the height; MNIST digits average about 0.7)...
+DIGIT_ASPECT = 0.75
+# ...where a column holds at most this share of the piece's median column ink...
+CUT_INK = 0.6
+# ...unless it is wider than this: then it is a line or a dash, not digits, and recognize rejects it.
+LINE_ASPECT = 4.0
+# No pad holds more digits than this; beyond it pieces are treated as fragments or noise.
+MAX_DIGITS = 40
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One digit: its box (top, left, bottom, right; exclusive ends) in the input's pixels, and its ink."""
+
+    box: tuple[int, int, int, int]
+    ink: np.ndarray  # the input's ink inside box, with every other digit's ink (and dropped noise) zeroed
+
+
+@dataclass
+class _Components:
+    """Connected components: a label image (0 = background, k + 1 = component k) and their boxes."""
+
+    labels: np.ndarray  # int32 (H, W)
+    top: np.ndarray
+    left: np.ndarray
+    bottom: np.ndarray
+    right: np.ndarray
+    pixels: np.ndarray
+
+
+def _runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Horizontal runs of True as (row, start, end) arrays, end exclusive, sorted by (row, start)."""
+    height, width = mask.shape
+    padded = np.zeros((height, width + 2), dtype=np.int8)
+    padded[:, 1:-1] = mask
+    steps = np.diff(padded, axis=1)
+    rows, starts = np.nonzero(steps == 1)
+    _, ends = np.nonzero(steps == -1)  # row-major order, so the n-th end closes the n-th start
+    return rows, starts, ends
+
+
+def _ranges(lengths: np.ndarray) -> np.ndarray:
+    """Concatenated 0..n-1 for each n in lengths, without a Python loop."""
+    offsets = np.repeat(np.cumsum(lengths) - lengths, lengths)
+    return np.arange(int(lengths.sum())) - offsets
+
+
+def _touching_runs(rows: np.ndarray, starts: np.ndarray, ends: np.ndarray, width: int) -> tuple:
+    """Pairs (a, b) of runs in consecutive rows that touch, diagonals included (8-connectivity)."""
+    stride = width + 2  # keys row * stride + column sort exactly like (row, column)
+    end_keys = rows * stride + ends
+    start_keys = rows * stride + starts
+    below = (rows + 1) * stride
+    # Runs of the next row touching [start, end) are a contiguous slice: end_b >= start and start_b <= end.
+    first = np.searchsorted(end_keys, below + starts, side="left")
+    stop = np.searchsorted(start_keys, below + ends, side="right")
+    counts = np.clip(stop - first, 0, None)
+    upper = np.repeat(np.arange(rows.size), counts)
+    lower = np.repeat(first, counts) + _ranges(counts)
+    return upper, lower
+
+
+def _union(count: int, upper: np.ndarray, lower: np.ndarray) -> np.ndarray:
+    """Component id per node of a graph given as edge lists: vectorised hooking and pointer jumping."""
+    parent = np.arange(count)
+    while True:
+        root_a, root_b = parent[upper], parent[lower]
+        differ = root_a != root_b
+        if not differ.any():
+            break
+        root_a, root_b = root_a[differ], root_b[differ]
+        # Hook the larger root under the smaller: parents only ever decrease, so no cycles can form.
+        np.minimum.at(parent, np.maximum(root_a, root_b), np.minimum(root_a, root_b))
+        while True:  # pointer jumping until every node points at its root
+            grand = parent[parent]
+            if np.array_equal(grand, parent):
+                break
+            parent = grand
+    return np.unique(parent, return_inverse=True)[1]
+
+
+def components(mask: np.ndarray) -> _Components:
+    """8-connected components of a boolean mask."""
+    height, width = mask.shape
+    rows, starts, ends = _runs(mask)
+    upper, lower = _touching_runs(rows, starts, ends, width)
+    run_label = _union(rows.size, upper, lower)
+    count = int(run_label.max()) + 1 if rows.size else 0
+    lengths = ends - starts
+    labels = np.zeros(height * width, dtype=np.int32)
+    labels[np.repeat(rows * width + starts, lengths) + _ranges(lengths)] = np.repeat(run_label + 1, lengths)
+    big = np.iinfo(np.int64).max
+    top, left = np.full(count, big), np.full(count, big)
+    bottom, right = np.zeros(count, dtype=np.int64), np.zeros(count, dtype=np.int64)
+    np.minimum.at(top, run_label, rows)
+    np.minimum.at(left, run_label, starts)
+    np.maximum.at(bottom, run_label, rows + 1)
+    np.maximum.at(right, run_label, ends)
+    pixels = np.bincount(run_label, weights=lengths, minlength=count)
+    return _Components(labels.reshape(height, width), top, left, bottom, right, pixels)
+
+
+def _merge_overlapping(left: np.ndarray, right: np.ndarray, group: np.ndarray) -> np.ndarray:
+    """Join groups whose column ranges overlap strongly, repeating as the joined ranges grow."""
+    while True:
+        ids, index = np.unique(group, return_inverse=True)
+        g_left = np.full(ids.size, np.iinfo(np.int64).max)
+        g_right = np.zeros(ids.size, dtype=np.int64)
+        np.minimum.at(g_left, index, left)
+        np.maximum.at(g_right, index, right)
+        shared = np.minimum(g_right[:, None], g_right[None, :]) - np.maximum(g_left[:, None], g_left[None, :])
+        narrower = np.minimum((g_right - g_left)[:, None], (g_right - g_left)[None, :])
+        linked = shared >= OVERLAP_FRACTION * np.maximum(narrower, 1)
+        np.fill_diagonal(linked, False)
+        if not linked.any():
+            return group
+        upper, lower = np.nonzero(linked)
+        group = _union(ids.size, upper, lower)[index]
+
+
+def _group_boxes(comps: _Components, members: np.ndarray, group: np.ndarray) -> tuple[np.ndarray, ...]:
+    """(ids, top, left, bottom, right) of each group of the components `members`."""
+    ids, index = np.unique(group, return_inverse=True)
+    big = np.iinfo(np.int64).max
+    top, left = np.full(ids.size, big), np.full(ids.size, big)
+    bottom, right = np.zeros(ids.size, dtype=np.int64), np.zeros(ids.size, dtype=np.int64)
+    np.minimum.at(top, index, comps.top[members])
+    np.minimum.at(left, index, comps.left[members])
+    np.maximum.at(bottom, index, comps.bottom[members])
+    np.maximum.at(right, index, comps.right[members])
+    return ids, top, left, bottom, right
+
+
+def _merge_partial(
+    comps: _Components, members: np.ndarray, group: np.ndarray, digit_height: float
+) -> np.ndarray:
+    """Join a short piece to the taller neighbour right next to it (a 4 whose bar stops short of its stem).
+
+    Both must fit in one digit's width, and the short one must sit within the tall one's rows: two
+    whole digits written close together are each full height, so they are never joined by this.
+    """
+    ids, top, left, bottom, right = _group_boxes(comps, members, group)
+    order = np.argsort(left, kind="stable")
+    top, left, bottom, right = top[order], left[order], bottom[order], right[order]
+    heights = bottom - top
+    a, b = np.arange(ids.size - 1), np.arange(1, ids.size)  # neighbours in reading order
+    short = np.minimum(heights[a], heights[b]) < PARTIAL_HEIGHT * np.maximum(heights[a], heights[b])
+    slack = JOIN_GAP * digit_height / 2
+    a_taller = heights[a] >= heights[b]
+    tall_top, tall_bottom = np.where(a_taller, top[a], top[b]), np.where(a_taller, bottom[a], bottom[b])
+    short_top, short_bottom = np.where(a_taller, top[b], top[a]), np.where(a_taller, bottom[b], bottom[a])
+    inside = (short_top >= tall_top - slack) & (short_bottom <= tall_bottom + slack)
+    close = left[b] - right[a] <= slack
+    narrow = np.maximum(right[a], right[b]) - left[a] <= MERGED_ASPECT * np.maximum(heights[a], heights[b])
+    join = short & inside & close & narrow
+    if not join.any():
+        return group
+    relabel = _union(ids.size, order[a[join]], order[b[join]])
+    return relabel[np.searchsorted(ids, group)]
+
+
+def _box_gap(comps: _Components, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Chebyshev gap in pixels between the boxes of components a[i] and b[j] (0 when they overlap)."""
+    gap_y = np.maximum(
+        comps.top[a][:, None] - comps.bottom[b][None, :], comps.top[b][None, :] - comps.bottom[a][:, None]
+    )
+    gap_x = np.maximum(
+        comps.left[a][:, None] - comps.right[b][None, :], comps.left[b][None, :] - comps.right[a][:, None]
+    )
+    return np.maximum(np.maximum(gap_x, gap_y), 0)
+
+
+def group_components(comps: _Components) -> np.ndarray:
+    """Digit group per component (-1 = noise, dropped)."""
+    count = comps.pixels.size
+    heights = comps.bottom - comps.top
+    sides = np.maximum(heights, comps.right - comps.left)
+    main = comps.pixels >= 0.25 * comps.pixels.max()
+    digit_height = float(np.median(heights[main]))  # the typical digit, robust to one odd piece
+    small = (comps.pixels < SMALL_PIXELS * comps.pixels.max()) | (sides < SMALL_SIDE * digit_height)
+    # Noise can make thousands of pieces: only the largest MAX_DIGITS can be digits, which bounds the work.
+    small[np.argsort(-comps.pixels, kind="stable")[MAX_DIGITS:]] = True
+    large = np.flatnonzero(~small)
+    group = np.full(count, -1)
+    group[large] = _merge_overlapping(comps.left[large], comps.right[large], np.arange(large.size))
+    while True:  # joined pieces make a taller, wider group that may take the next piece too
+        joined = _merge_partial(comps, large, group[large], digit_height)
+        if np.unique(joined).size == np.unique(group[large]).size:
+            break
+        group[large] = joined
+    pieces = np.flatnonzero(small)
+    if pieces.size:
+        # Fragments of a broken stroke lie next to their digit; specks far from every digit are noise.
+        gaps = _box_gap(comps, pieces, large)
+        nearest = gaps.argmin(axis=1)
+        near = gaps[np.arange(pieces.size), nearest] <= JOIN_GAP * digit_height
+        group[pieces[near]] = group[large[nearest[near]]]
+    return group
+
+
+def _cut_columns(profile: np.ndarray, height: int) -> list[int]:
+    """Columns where a too-wide piece is cut: least ink near where the width says digits meet."""
+    width = profile.size
+    if width <= SPLIT_ASPECT * height or width > LINE_ASPECT * height:
+        return []
+    parts = max(2, round(width / (DIGIT_ASPECT * height)))
+    typical = float(np.median(profile[profile > 0])) if profile.any() else 0.0
+    step = width / parts
+    smooth = np.convolve(profile, np.ones(3) / 3, mode="same")
+    smooth = smooth / max(float(smooth.max()), 1e-9)
+    cuts = []
+    for part in range(1, parts):  # a handful of cuts; each one is vectorised over its window
+        expected = part * step
+        low, high = int(max(1, expected - 0.35 * step)), int(min(width - 1, expected + 0.35 * step))
+        columns = np.arange(low, high + 1)
+        # Least ink first; the distance term settles ties and flat stretches in favour of the expected spot.
+        cost = smooth[columns] + 0.3 * ((columns - expected) / (0.35 * step)) ** 2
+        best = int(columns[cost.argmin()])
+        # Touching digits meet in a thin joint; a wide digit (a long-tailed 2, a flat 0) has none.
+        if profile[best] <= CUT_INK * typical:
+            cuts.append(best)
+    return cuts
+
+
+def _tight(mask: np.ndarray) -> tuple[int, int, int, int] | None:
+    rows = np.flatnonzero(mask.any(axis=1))
+    if rows.size == 0:
+        return None
+    cols = np.flatnonzero(mask.any(axis=0))
+    return int(rows[0]), int(cols[0]), int(rows[-1]) + 1, int(cols[-1]) + 1
+
+
+def _dilate(mask: np.ndarray) -> np.ndarray:
+    """3x3 dilation, so a crop keeps the anti-aliased rim of its own strokes."""
+    grown = mask.copy()
+    grown[1:] |= mask[:-1]
+    grown[:-1] |= mask[1:]
+    wide = grown.copy()
+    wide[:, 1:] |= grown[:, :-1]
+    wide[:, :-1] |= grown[:, 1:]
+    return wide
+
+
+def _group_segments(ink: np.ndarray, mask: np.ndarray) -> list[Segment]:
+    """A group's mask (full size) -> one Segment, or several when it is too wide for one digit."""
+    box = _tight(mask)
+    if box is None:
+        return []
+    top, left, bottom, right = box
+    local = mask[top:bottom, left:right]
+    cuts = _cut_columns(local.sum(axis=0).astype(np.float64), bottom - top)
+    edges = [0, *cuts, right - left]
+    segments = []
+    for start, stop in zip(edges[:-1], edges[1:], strict=True):
+        part = np.zeros_like(local)
+        part[:, start:stop] = local[:, start:stop]
+        piece = _tight(part)
+        if piece is None:
+            continue
+        p_top, p_left, p_bottom, p_right = piece
+        keep = _dilate(part)[p_top:p_bottom, p_left:p_right]
+        crop = ink[top + p_top : top + p_bottom, left + p_left : left + p_right] * keep
+        segments.append(Segment((top + p_top, left + p_left, top + p_bottom, left + p_right), crop))
+    return segments
+
+
+def segment(ink: np.ndarray, threshold: float = MASK_THRESHOLD) -> list[Segment]:
+    """Split a pad's ink (2-D, values in [0, 1]) into digits, ordered left to right; [] when empty."""
+    ink = np.asarray(ink, dtype=np.float32)
+    mask = ink >= threshold
+    if not mask.any():
+        return []
+    comps = components(mask)
+    group = group_components(comps)
+    # Group id per pixel through a lookup table (label 0, the background, maps to -1 like noise).
+    group_image = np.concatenate(([-1], group))[comps.labels]
+    segments = []
+    for g in np.unique(group[group >= 0]):
+        segments.extend(_group_segments(ink, group_image == g))
+    return sorted(segments, key=lambda s: (s.box[1] + s.box[3], s.box[0]))

