@@ -7,10 +7,10 @@ selected digit's probabilities and the 28x28 image the model saw.
 
 from __future__ import annotations
 
+import js
 import numpy as np
 from pyodide.ffi import create_proxy, to_js
 
-import js
 from pyapp import recognize
 from pyapp.config import MODEL_INPUT, MODEL_OUTPUT, MODEL_SIDE
 
@@ -143,7 +143,8 @@ def show_selected(reading: recognize.Reading) -> None:
     bars = element("bars").querySelectorAll("li")
     for label in range(10):
         item = bars.item(label)
-        share = float(digit.probabilities[label]) if digit is not None and digit.probabilities is not None else 0.0
+        known = digit is not None and digit.probabilities is not None
+        share = float(digit.probabilities[label]) if known else 0.0
         item.querySelector(".fill").style.width = f"{share * 100:.1f}%"
         item.querySelector(".pct").textContent = f"{share * 100:.0f}%" if digit is not None else "–"
         item.classList.toggle("top", digit is not None and digit.label == label)
@@ -170,7 +171,8 @@ def draw_boxes(reading: recognize.Reading) -> None:
         top, left, bottom, right = digit.box
         context.strokeStyle = BOX_COLOUR if digit.label is not None else UNSURE_COLOUR
         context.fillStyle = context.strokeStyle
-        context.setLineDash(to_js([] if index == _selected or len(reading.digits) == 1 else [line * 3, line * 2]))
+        solid = index == _selected or len(reading.digits) == 1
+        context.setLineDash(to_js([] if solid else [line * 3, line * 2]))
         pad_by = line * 2
         context.strokeRect(left - pad_by, top - pad_by, right - left + 2 * pad_by, bottom - top + 2 * pad_by)
         label = "?" if digit.label is None else str(digit.label)

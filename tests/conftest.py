@@ -108,7 +108,11 @@ def guard_context(context, base_url: str) -> PageProblems:
 
 
 def watch_page(page, problems: PageProblems) -> None:
-    page.on("console", lambda message: message.type == "error" and problems.console_errors.append(message.text))
+    def on_console(message) -> None:
+        if message.type == "error":
+            problems.console_errors.append(message.text)
+
+    page.on("console", on_console)
     page.on("pageerror", lambda error: problems.page_errors.append(str(error)))
 
 
