@@ -1,0 +1,263 @@
+"""serve.build: the layout of the deployable folder, the verified runtime, the service worker's version."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import serve  # noqa: E402
+
+PYODIDE_FILES = [
+    "pyodide.mjs",
+    "pyodide.asm.js",
+    "pyodide.asm.wasm",
+    "python_stdlib.zip",
+    "pyodide-lock.json",
+]
+ORT_FILES = ["ort.wasm.min.mjs", "ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm"]
+OWN_FILES = ["sw.js", "offline.js", "manifest.webmanifest", "favicon.svg", "icons/icon.svg", "version.json"]
+
+
+def quiet(message: str) -> None:
+    pass
+
+
+@pytest.fixture(scope="session")
+def _site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The site built once (the first run of the suite on a machine downloads the runtime)."""
+    return serve.build(tmp_path_factory.mktemp("build") / "dist", log=quiet)
+
+
+def _files(site: Path) -> set[str]:
+    return {p.relative_to(site).as_posix() for p in site.rglob("*") if p.is_file()}
+
+
+def _worker_files(site: Path) -> list[str]:
+    text = (site / "sw.js").read_text()
+    return json.loads(re.search(r"const FILES = (\[.*?\]);", text).group(1))
+
+
+# --- Layout ----------------------------------------------------------------------------------------------
+
+
+def test_layout_follows_the_architecture(_site: Path) -> None:
+    files = _files(_site)
+    for name in (
+        OWN_FILES + [f"vendor/pyodide/{n}" for n in PYODIDE_FILES] + [f"vendor/ort/{n}" for n in ORT_FILES]
+    ):
+        assert name in files, name
+    assert "vendor/pyscript/core.js" in files and "vendor/pyscript/core.css" in files
+    assert {f for f in files if f.startswith("vendor/ort/")} == {f"vendor/ort/{n}" for n in ORT_FILES}
+    assert not [f for f in files if f.endswith(".map")]
+    assert not [f for f in files if any(part.startswith(".") for part in f.split("/"))]
+
+
+def test_site_and_model_are_copied_whole(_site: Path) -> None:
+    files = _files(_site)
+    for path in (ROOT / "site").rglob("*"):
+        if path.is_file() and not path.name.startswith("."):
+            assert path.relative_to(ROOT / "site").as_posix() in files
+    for path in (ROOT / "model").glob("*.onnx"):
+        assert (_site / "model" / path.name).read_bytes() == path.read_bytes()
+
+
+def test_only_the_pages_python_modules_ship(_site: Path) -> None:
+    shipped = {p.name for p in (_site / "pyapp").glob("*.py")}
+    expected = {p.name for p in (ROOT / "pyapp").glob("*.py")} - {"cli.py", "__main__.py", "model.py"}
+    assert shipped == expected
+
+
+def test_pyscript_chunks_that_core_imports_are_there(_site: Path) -> None:
+    core = (_site / "vendor" / "pyscript" / "core.js").read_text()
+    for chunk in re.findall(r'from"\./([^"]+)"', core):
+        assert (_site / "vendor" / "pyscript" / chunk).is_file(), chunk
+    assert "sourceMappingURL" not in core
+
+
+def test_own_files_use_relative_urls_only(_site: Path) -> None:
+    for name in ("sw.js", "offline.js", "manifest.webmanifest", "index.html", "pyscript.toml"):
+        path = _site / name
+        if not path.is_file():
+            continue
+        text = re.sub(r'xmlns(:\w+)?="http://www\.w3\.org/[^"]*"', "", path.read_text())
+        assert "://" not in text, name
+        assert not re.search(r'(src|href)="/', text), name
+    manifest = json.loads((_site / "manifest.webmanifest").read_text())
+    assert manifest["start_url"] == "./" and manifest["scope"] == "./"
+    for icon in manifest["icons"]:
+        assert not icon["src"].startswith("/") and (_site / icon["src"]).is_file()
+
+
+# --- The pinned runtime, verified ------------------------------------------------------------------------
+
+
+def test_wheels_match_the_lock_and_its_depends(_site: Path) -> None:
+    lock = json.loads((_site / "vendor" / "pyodide" / "pyodide-lock.json").read_text())
+    assert lock["info"]["version"] == serve.PYODIDE.version
+    needed = serve.wheel_closure(lock, serve.PYODIDE_PACKAGES)
+    assert {e["name"].lower() for e in needed} >= {"numpy", "pillow"}
+    wheels = {p.name for p in (_site / "vendor" / "pyodide").glob("*.whl")}
+    assert wheels == {e["file_name"] for e in needed}
+    for entry in needed:
+        data = (_site / "vendor" / "pyodide" / entry["file_name"]).read_bytes()
+        assert hashlib.sha256(data).hexdigest() == entry["sha256"]
+
+
+def test_wheel_closure_follows_depends() -> None:
+    lock = {
+        "packages": {
+            "a": {"depends": ["B_c"], "file_name": "a.whl"},
+            "b-c": {"depends": ["a"], "file_name": "b.whl"},
+            "other": {"depends": [], "file_name": "o.whl"},
+        }
+    }
+    assert [e["file_name"] for e in serve.wheel_closure(lock, ["A"])] == ["a.whl", "b.whl"]
+    with pytest.raises(serve.BuildError, match="nope"):
+        serve.wheel_closure(lock, ["nope"])
+
+
+def test_a_wheel_that_does_not_match_the_lock_is_refused(tmp_path: Path) -> None:
+    carrier = tmp_path / "carrier.whl"
+    with zipfile.ZipFile(carrier, "w") as z:
+        z.writestr(serve.WHEEL_CARRIER_DIR + "numpy-9-wasm32.whl", b"not numpy")
+        z.writestr(serve.WHEEL_CARRIER_DIR + "pillow-9-wasm32.whl", b"pillow")
+    lock = {
+        "packages": {
+            "numpy": {"depends": [], "file_name": "numpy-9-wasm32.whl", "sha256": "0" * 64},
+            "pillow": {
+                "depends": [],
+                "file_name": "pillow-9-wasm32.whl",
+                "sha256": hashlib.sha256(b"pillow").hexdigest(),
+            },
+        }
+    }
+    with pytest.raises(serve.IntegrityError, match="numpy-9-wasm32.whl"):
+        serve.copy_wheels(carrier, lock, tmp_path / "site")
+    assert not (tmp_path / "site" / "vendor" / "pyodide" / "numpy-9-wasm32.whl").exists()
+
+
+def test_a_carrier_with_another_hash_is_refused(tmp_path: Path) -> None:
+    fake = tmp_path / serve.WHEEL_CARRIER_FILE
+    fake.write_bytes(b"PK not the pinned wheel")
+    with pytest.raises(serve.IntegrityError, match=re.escape(serve.WHEEL_CARRIER_FILE)):
+        serve.verify_carrier(fake)
+
+
+def _tampered_cache(tmp_path: Path, name: str) -> Path:
+    """A copy of the real cache (links) in which the file `name` has one byte more."""
+    real, cache = serve.cache_dir(), tmp_path / "cache"
+    cache.mkdir()
+    for path in real.iterdir():
+        if path.is_file():
+            (cache / path.name).symlink_to(path)
+    (cache / name).unlink()
+    shutil.copyfile(real / name, cache / name)
+    with (cache / name).open("ab") as f:
+        f.write(b"\0")
+    return cache
+
+
+@pytest.mark.usefixtures("_site")
+def test_a_tampered_cached_tarball_is_refused_by_name(tmp_path: Path) -> None:
+    name = serve.PYODIDE.filename
+    cache = _tampered_cache(tmp_path, name)
+    with pytest.raises(serve.IntegrityError, match=re.escape(name)):
+        serve.build(tmp_path / "dist", cache=cache, log=quiet)
+    assert not (tmp_path / "dist").exists()
+
+
+@pytest.mark.usefixtures("_site")
+def test_the_cli_refuses_a_tampered_cache_without_a_traceback(tmp_path: Path) -> None:
+    name = serve.PYSCRIPT.filename
+    cache = _tampered_cache(tmp_path, name)
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "serve.py"), "--build-only", str(tmp_path / "out")],
+        env={"PATH": "/usr/bin:/bin", serve.CACHE_ENV: str(cache)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 1
+    assert name in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_download_that_does_not_match_never_enters_the_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def fake_npm(command: list[str], cwd: Path) -> str:
+        (cwd / serve.PYSCRIPT.filename).write_bytes(b"a tarball from somewhere else")
+        return "[]"
+
+    monkeypatch.setattr(serve, "_run", fake_npm)
+    with pytest.raises(serve.IntegrityError, match=re.escape(serve.PYSCRIPT.filename)):
+        serve.ensure_runtime(tmp_path, log=quiet)
+    assert not list(tmp_path.rglob("*.tgz"))
+
+
+@pytest.mark.usefixtures("_site")
+def test_the_second_build_downloads_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_network(command: list[str], cwd: Path) -> str:
+        raise AssertionError(f"a warm build ran {command}")
+
+    monkeypatch.setattr(serve, "_run", no_network)
+    monkeypatch.setenv("PATH", str(tmp_path))  # no npm, no pip
+    lines: list[str] = []
+    serve.build(tmp_path / "dist", log=lines.append)
+    assert not [line for line in lines if "downloading" in line]
+
+
+# --- Version and atomic replacement ----------------------------------------------------------------------
+
+
+def test_version_is_stamped_into_the_worker_and_version_json(_site: Path) -> None:
+    version = json.loads((_site / "version.json").read_text())["version"]
+    worker = (_site / "sw.js").read_text()
+    assert re.fullmatch(r"[0-9a-f]{12}", version)
+    assert f'const VERSION = "{version}";' in worker
+    assert serve.VERSION_PLACEHOLDER not in worker and "__PRECACHE_FILES__" not in worker
+
+
+def test_the_worker_precaches_every_built_file(_site: Path) -> None:
+    precached = _worker_files(_site)
+    assert sorted(precached) == sorted(_files(_site) - {"sw.js", "version.json"})
+    assert all(not f.startswith("/") for f in precached)
+
+
+def _small_repo(tmp_path: Path) -> Path:
+    repo = tmp_path / "repo"
+    shutil.copytree(ROOT / "site", repo / "site")
+    shutil.copytree(ROOT / "pyapp", repo / "pyapp", ignore=shutil.ignore_patterns("__pycache__"))
+    (repo / "model").mkdir()
+    (repo / "model" / "digits.onnx").write_bytes(b"model bytes")
+    return repo
+
+
+@pytest.mark.usefixtures("_site")
+def test_a_changed_source_gives_a_new_version_and_replaces_the_folder(tmp_path: Path) -> None:
+    repo, dest = _small_repo(tmp_path), tmp_path / "out" / "dist"
+    first = json.loads((serve.build(dest, repo=repo, log=quiet) / "version.json").read_text())["version"]
+    (dest / "stale.txt").write_text("left from an older build")
+    (repo / "site" / "app.js").write_text("// changed\n")
+    second = json.loads((serve.build(dest, repo=repo, log=quiet) / "version.json").read_text())["version"]
+    assert first != second
+    assert second in (dest / "sw.js").read_text()
+    assert not (dest / "stale.txt").exists()
+    assert (dest / "model" / "digits.onnx").read_bytes() == b"model bytes"
+    assert [p.name for p in dest.parent.iterdir()] == ["dist"]  # no temporary folders left
+
+
+def test_the_same_sources_give_the_same_version(_site: Path, tmp_path: Path) -> None:
+    again = serve.build(tmp_path / "dist", log=quiet)
+    assert (again / "version.json").read_text() == (_site / "version.json").read_text()
