@@ -59,8 +59,9 @@ def send_file(page, data: bytes, name: str, mime: str, how: str) -> None:
             if (how === 'paste') {
                 pad.dispatchEvent(new ClipboardEvent('paste', { clipboardData: transfer, bubbles: true }));
             } else {
-                pad.dispatchEvent(new DragEvent('dragover', { dataTransfer: transfer, bubbles: true, cancelable: true }));
-                pad.dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }));
+                const options = { dataTransfer: transfer, bubbles: true, cancelable: true };
+                pad.dispatchEvent(new DragEvent('dragover', options));
+                pad.dispatchEvent(new DragEvent('drop', options));
             }
         }""",
         [list(data), name, mime, how],
