@@ -99,6 +99,7 @@ REPO = Path(__file__).resolve().parent
 CACHE_ENV = "DIGITS_RUNTIME_CACHE"  # overrides the download cache folder
 DEFAULT_CACHE = REPO / ".cache" / "runtime"
 PYAPP_LEFT_OUT = {"cli.py", "__main__.py", "model.py"}  # CPython-only modules
+MODEL_CARD = "model/README.md"  # the page links it
 VERSION_PLACEHOLDER = "__BUILD_VERSION__"
 PRECACHE_PLACEHOLDER = '["__PRECACHE_FILES__"]'
 NOT_PRECACHED = {"sw.js", "version.json"}
@@ -352,11 +353,11 @@ def _copy_files(paths: Iterable[Path], root: Path, target: Path) -> int:
 
 
 def copy_sources(site: Path, repo: Path, log: Log) -> None:
-    """site/ whole, the pyapp modules the page needs, the ONNX model(s)."""
+    """site/ whole, the pyapp modules the page needs, the ONNX model(s) and the model card."""
     pages = _copy_files(sorted((repo / "site").rglob("*")), repo / "site", site)
     modules = [p for p in sorted((repo / "pyapp").glob("*.py")) if p.name not in PYAPP_LEFT_OUT]
     _copy_files(modules, repo, site)
-    models = _copy_files(sorted((repo / "model").glob("*.onnx")), repo, site)
+    models = _copy_files([*sorted((repo / "model").glob("*.onnx")), repo / MODEL_CARD], repo, site)
     log(f"  sources: site/ {pages} files, pyapp/ {len(modules)} modules, model/ {models} files")
     for needed in ("index.html", "sw.js", "model/digits.onnx"):
         if not (site / needed).is_file():
@@ -448,6 +449,7 @@ MIME_TYPES = {
     ".py": "text/plain; charset=utf-8",
     ".toml": "text/plain; charset=utf-8",
     ".txt": "text/plain; charset=utf-8",
+    ".md": "text/plain; charset=utf-8",
 }
 NO_CACHE = "no-cache"
 VENDOR_CACHE = "public, max-age=3600"

@@ -8,6 +8,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tomllib
 import zipfile
 from pathlib import Path
 
@@ -53,9 +54,7 @@ def _worker_files(site: Path) -> list[str]:
 
 def test_layout_follows_the_architecture(_site: Path) -> None:
     files = _files(_site)
-    for name in (
-        OWN_FILES + [f"vendor/pyodide/{n}" for n in PYODIDE_FILES] + [f"vendor/ort/{n}" for n in ORT_FILES]
-    ):
+    for name in OWN_FILES + [f"vendor/pyodide/{n}" for n in PYODIDE_FILES] + [f"vendor/ort/{n}" for n in ORT_FILES]:
         assert name in files, name
     assert "vendor/pyscript/core.js" in files and "vendor/pyscript/core.css" in files
     assert {f for f in files if f.startswith("vendor/ort/")} == {f"vendor/ort/{n}" for n in ORT_FILES}
@@ -76,6 +75,15 @@ def test_only_the_pages_python_modules_ship(_site: Path) -> None:
     shipped = {p.name for p in (_site / "pyapp").glob("*.py")}
     expected = {p.name for p in (ROOT / "pyapp").glob("*.py")} - {"cli.py", "__main__.py", "model.py"}
     assert shipped == expected
+
+
+def test_every_file_pyscript_toml_maps_is_built(_site: Path) -> None:
+    config = tomllib.loads((_site / "pyscript.toml").read_text())
+    assert config["interpreter"] == "./vendor/pyodide/pyodide.mjs"
+    for source in config.get("files", {}):
+        assert (_site / source).is_file(), source
+    for module in config.get("js_modules", {}).get("main", {}):
+        assert (_site / module).is_file(), module
 
 
 def test_pyscript_chunks_that_core_imports_are_there(_site: Path) -> None:
@@ -193,9 +201,7 @@ def test_the_cli_refuses_a_tampered_cache_without_a_traceback(tmp_path: Path) ->
     assert not (tmp_path / "out").exists()
 
 
-def test_a_download_that_does_not_match_never_enters_the_cache(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_download_that_does_not_match_never_enters_the_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     def fake_npm(command: list[str], cwd: Path) -> str:
         (cwd / serve.PYSCRIPT.filename).write_bytes(b"a tarball from somewhere else")
         return "[]"
