@@ -264,6 +264,9 @@ def test_a_changed_source_gives_a_new_version_and_replaces_the_folder(tmp_path: 
     assert [p.name for p in dest.parent.iterdir()] == ["dist"]  # no temporary folders left
 
 
-def test_the_same_sources_give_the_same_version(_site: Path, tmp_path: Path) -> None:
-    again = serve.build(tmp_path / "dist", log=quiet)
-    assert (again / "version.json").read_text() == (_site / "version.json").read_text()
+@pytest.mark.usefixtures("_site")
+def test_the_same_sources_give_the_same_version(tmp_path: Path) -> None:
+    repo = _small_repo(tmp_path)
+    first = serve.build(tmp_path / "a", repo=repo, log=quiet)
+    second = serve.build(tmp_path / "b", repo=repo, log=quiet)
+    assert (first / "version.json").read_text() == (second / "version.json").read_text()
