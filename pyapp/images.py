@@ -97,9 +97,7 @@ def _ink(grey: np.ndarray) -> np.ndarray:
     marked = darkness[darkness > NOISE_FLOOR]
     if marked.size == 0:
         return np.zeros_like(grey)
-    strong = float(
-        np.percentile(marked, 90)
-    )  # the core of the strokes, whatever share of the image they fill
+    strong = float(np.percentile(marked, 90))  # the core of the strokes, whatever share of the image they fill
     return np.clip((darkness - NOISE_FLOOR) / max(0.8 * strong - NOISE_FLOOR, 1e-3), 0.0, 1.0)
 
 

@@ -22,17 +22,18 @@ OVERLAP_FRACTION = 0.5
 SMALL_PIXELS = 0.05
 SMALL_SIDE = 0.2
 # A small piece closer than this (times the digit height) to a digit joins it; farther away it is noise.
-JOIN_GAP = 0.3
+JOIN_GAP = 0.15
 # A piece shorter than this share of its neighbour's height, next to it and within its rows, is part of it
 # as long as together they are no wider than MERGED_ASPECT times their height.
 PARTIAL_HEIGHT = 0.8
+PARTIAL_GAP = 0.15  # at most this far apart (times the digit height), and this far out of the rows
 MERGED_ASPECT = 1.2
 # Wider than this times its height, a piece holds touching digits and is cut...
-SPLIT_ASPECT = 1.5
+SPLIT_ASPECT = 1.25
 # ...into pieces about this wide (times the height; MNIST digits average about 0.7)...
 DIGIT_ASPECT = 0.75
 # ...where a column holds at most this share of the piece's median column ink...
-CUT_INK = 0.6
+CUT_INK = 0.5
 # ...unless it is wider than this: then it is a line or a dash, not digits, and recognize rejects it.
 LINE_ASPECT = 4.0
 # No pad holds more digits than this; beyond it pieces are treated as fragments or noise.
@@ -162,9 +163,7 @@ def _group_boxes(comps: _Components, members: np.ndarray, group: np.ndarray) -> 
     return ids, top, left, bottom, right
 
 
-def _merge_partial(
-    comps: _Components, members: np.ndarray, group: np.ndarray, digit_height: float
-) -> np.ndarray:
+def _merge_partial(comps: _Components, members: np.ndarray, group: np.ndarray, digit_height: float) -> np.ndarray:
     """Join a short piece to the taller neighbour right next to it (a 4 whose bar stops short of its stem).
 
     Both must fit in one digit's width, and the short one must sit within the tall one's rows: two
@@ -176,13 +175,16 @@ def _merge_partial(
     heights = bottom - top
     a, b = np.arange(ids.size - 1), np.arange(1, ids.size)  # neighbours in reading order
     short = np.minimum(heights[a], heights[b]) < PARTIAL_HEIGHT * np.maximum(heights[a], heights[b])
-    slack = JOIN_GAP * digit_height / 2
+    slack = PARTIAL_GAP * digit_height
     a_taller = heights[a] >= heights[b]
     tall_top, tall_bottom = np.where(a_taller, top[a], top[b]), np.where(a_taller, bottom[a], bottom[b])
     short_top, short_bottom = np.where(a_taller, top[b], top[a]), np.where(a_taller, bottom[b], bottom[a])
-    inside = (short_top >= tall_top - slack) & (short_bottom <= tall_bottom + slack)
+    # The short piece's middle within the tall one's rows: a 5's bar sits at the top, a 4's bar mid-height.
+    middle = (short_top + short_bottom) / 2
+    inside = (middle >= tall_top - slack) & (middle <= tall_bottom + slack)
     close = left[b] - right[a] <= slack
-    narrow = np.maximum(right[a], right[b]) - left[a] <= MERGED_ASPECT * np.maximum(heights[a], heights[b])
+    merged_height = np.maximum(bottom[a], bottom[b]) - np.minimum(top[a], top[b])
+    narrow = np.maximum(right[a], right[b]) - left[a] <= MERGED_ASPECT * merged_height
     join = short & inside & close & narrow
     if not join.any():
         return group
