@@ -1,0 +1,63 @@
+"""The committed model/digits.onnx: loads in onnxruntime, keeps the page's contract, reads the pad well."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `training` is not an installed package
+
+from pyapp.config import MODEL_INPUT, MODEL_OUTPUT, MODEL_PATH, MODEL_SIDE  # noqa: E402
+
+# What the shipped model reaches on the 10k test digits through the pad path (model/README.md), less a
+# margin for onnxruntime versions and the pad's seeded painting; a retrained model must not fall below it.
+MIN_PAD_ACCURACY = 0.99
+
+
+@pytest.fixture(scope="module")
+def session() -> ort.InferenceSession:
+    assert MODEL_PATH.exists(), f"{MODEL_PATH} is missing: run python -m training.train"
+    return ort.InferenceSession(str(MODEL_PATH), providers=["CPUExecutionProvider"])
+
+
+def test_contract_names_and_shapes(session: ort.InferenceSession) -> None:
+    (inp,) = session.get_inputs()
+    (out,) = session.get_outputs()
+    assert inp.name == MODEL_INPUT and inp.type == "tensor(float)"
+    assert inp.shape[1:] == [MODEL_SIDE, MODEL_SIDE, 1] and not isinstance(inp.shape[0], int)
+    assert out.name == MODEL_OUTPUT and out.type == "tensor(float)"
+    assert out.shape[1:] == [10]
+
+
+def test_ir_version_runs_in_onnxruntime_web() -> None:
+    model = onnx.load(str(MODEL_PATH))
+    assert 8 <= model.ir_version <= 13  # onnxruntime-web 1.30 refuses IR 14; opset 17 needs >= 8
+    assert {op.domain or "ai.onnx": op.version for op in model.opset_import}["ai.onnx"] == 17
+    # The dynamic-quantisation ops are not in onnxruntime-web's wasm kernels.
+    assert not {"ConvInteger", "MatMulInteger", "DynamicQuantizeLinear"} & {n.op_type for n in model.graph.node}
+
+
+def test_outputs_are_probabilities(session: ort.InferenceSession) -> None:
+    batch = np.random.default_rng(0).uniform(size=(5, MODEL_SIDE, MODEL_SIDE, 1)).astype(np.float32)
+    (probabilities,) = session.run([MODEL_OUTPUT], {MODEL_INPUT: batch})
+    assert probabilities.shape == (5, 10) and probabilities.dtype == np.float32
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, atol=1e-5)
+    assert (probabilities >= 0).all()
+
+
+@pytest.mark.slow
+def test_pad_path_accuracy(session: ort.InferenceSession) -> None:
+    """All 10k test digits painted on a 280x280 pad and read with pyapp.preprocess (about 20 s)."""
+    from training.data import load_mnist
+    from training.pad import pad_batch
+
+    test = load_mnist().test
+    images = pad_batch(test.images, seed=0)
+    (probabilities,) = session.run([MODEL_OUTPUT], {MODEL_INPUT: images})
+    accuracy = float((probabilities.argmax(axis=1) == test.labels).mean())
+    assert accuracy >= MIN_PAD_ACCURACY, f"pad-path accuracy {accuracy:.4f} < {MIN_PAD_ACCURACY}"

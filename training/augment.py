@@ -1,0 +1,210 @@
+"""Pad-like variations of MNIST digits, normalised exactly as the page normalises a drawing.
+
+People draw on a big canvas at any size, stroke width, slant and position; pyapp.preprocess then crops the
+ink, scales its long side to 20 px and centres it by mass. So each digit is re-rendered at 3x resolution
+(one bilinear sampling that applies a random affine map and a smooth elastic field), its strokes are made
+thicker or thinner, sometimes hardened like a pen or broken, and the result goes through the page's own
+`normalise_ink`. Position and overall size then vanish, as they do on the page; what remains is shape,
+slant, aspect ratio, stroke width and stroke texture.
+
+Pure numpy (no scipy/OpenCV: the train extra does not install them), vectorised over chunks of digits and
+spread over processes; each chunk has its own seed, so the result does not depend on the number of workers.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+
+from pyapp.config import MODEL_SIDE
+from pyapp.preprocess import normalise_ink
+
+UPSCALE = 3  # render at 3x: thickness changes finer than a 28x28 pixel, downsampled by area as on the pad
+CANVAS = 36 * UPSCALE  # room for a digit rotated, sheared and grown by the limits below
+CHUNK = 1000
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How far each variation goes; sampled uniformly unless noted."""
+
+    rotation_deg: float = 15.0
+    shear: float = 0.3  # x += shear * y: a slanted hand
+    log_aspect: float = 0.25  # x/y stretch, as exp(+-): narrow or wide writers
+    elastic_px: float = 1.6  # peak displacement of the smooth field, in 28-px units
+    thicken_px: int = 4  # dilation radius at 3x resolution (up to ~1.3 px at 28)
+    thin_px: int = 2  # erosion radius at 3x resolution
+    pen_probability: float = 0.4  # harden grey strokes to near-binary ink, like a canvas pen
+    break_probability: float = 0.15  # erase a few small blobs: a broken or lifted stroke
+
+
+LIMITS = Limits()
+
+
+def _affine(rng: np.random.Generator, count: int, limits: Limits) -> np.ndarray:
+    """[count, 2, 2] maps from output (y, x) offsets to source offsets: rotation, shear, aspect, scale."""
+    angle = np.deg2rad(rng.uniform(-limits.rotation_deg, limits.rotation_deg, count))
+    shear = rng.uniform(-limits.shear, limits.shear, count)
+    aspect = np.exp(rng.uniform(-limits.log_aspect, limits.log_aspect, count))
+    cos, sin = np.cos(angle), np.sin(angle)
+    rotate = np.stack([np.stack([cos, -sin], -1), np.stack([sin, cos], -1)], -2)
+    shear_m = np.zeros((count, 2, 2))
+    shear_m[:, 0, 0] = 1.0
+    shear_m[:, 1, 1] = 1.0
+    shear_m[:, 1, 0] = shear  # x' = x + shear * y
+    stretch = np.zeros((count, 2, 2))
+    stretch[:, 0, 0] = 1.0 / np.sqrt(aspect)
+    stretch[:, 1, 1] = np.sqrt(aspect)
+    forward = rotate @ shear_m @ stretch
+    return np.linalg.inv(forward)  # sampling needs output -> source
+
+
+def _elastic(rng: np.random.Generator, count: int, size: int, amplitude: float) -> np.ndarray:
+    """[count, 2, size, size] smooth displacement: random 4x4 control grid, bilinearly upsampled."""
+    grid = rng.normal(0.0, 1.0, (count, 2, 4, 4)).astype(np.float32)
+    grid *= amplitude / np.abs(grid).max(axis=(1, 2, 3), keepdims=True)
+    grid *= rng.uniform(0.0, 1.0, (count, 1, 1, 1)).astype(np.float32)  # some barely bent, some a lot
+    # Linear interpolation as a [size, 4] matrix, applied to rows and columns (two small matmuls).
+    position = np.linspace(0.0, 3.0, size, dtype=np.float32)
+    weights = np.clip(1.0 - np.abs(position[:, None] - np.arange(4, dtype=np.float32)[None, :]), 0.0, None)
+    return weights @ grid @ weights.T
+
+
+def _sample(images: np.ndarray, ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
+    """Bilinear sampling of [B, H, W] at float coordinates [B, h, w]; outside the image is background."""
+    count, height, width = images.shape
+    padded = np.zeros((count, height + 2, width + 2), np.float32)
+    padded[:, 1:-1, 1:-1] = images
+    ys = np.clip(ys + 1, 0, height + 0.999, dtype=np.float32)
+    xs = np.clip(xs + 1, 0, width + 0.999, dtype=np.float32)
+    y0, x0 = ys.astype(np.intp), xs.astype(np.intp)  # floor: coordinates are >= 0 here
+    y1, x1 = np.minimum(y0 + 1, height + 1), np.minimum(x0 + 1, width + 1)
+    fy, fx = ys - y0, xs - x0
+    flat = padded.reshape(-1)
+    stride = width + 2
+    base = (np.arange(count) * padded[0].size)[:, None, None]
+
+    def at(y: np.ndarray, x: np.ndarray) -> np.ndarray:
+        return flat.take(base + y * stride + x)
+
+    top = at(y0, x0) * (1 - fx) + at(y0, x1) * fx
+    bottom = at(y1, x0) * (1 - fx) + at(y1, x1) * fx
+    return top * (1 - fy) + bottom * fy
+
+
+def _max_filter(images: np.ndarray, radius: np.ndarray) -> np.ndarray:
+    """Per-image square max filter of the given radius (0 = unchanged); separable, so cheap."""
+    out = images.copy()
+    # Each pass grows the ink by one pixel; the canvas border is background, so wrapping is harmless.
+    for step in range(1, int(radius.max(initial=0)) + 1):
+        grow = np.flatnonzero(radius >= step)
+        part = out[grow]
+        part = np.maximum(part, np.roll(part, 1, axis=1))
+        part = np.maximum(part, np.roll(part, -1, axis=1))
+        part = np.maximum(part, np.roll(part, 1, axis=2))
+        out[grow] = np.maximum(part, np.roll(part, -1, axis=2))
+    return out
+
+
+def _stroke_width(images: np.ndarray, rng: np.random.Generator, limits: Limits) -> np.ndarray:
+    """Thicker (dilate, radius 1..thicken_px) for ~45%, thinner (erode) for ~30%, as is for the rest."""
+    count = len(images)
+    choice = rng.uniform(size=count)
+    thick = np.where(choice < 0.45, rng.integers(1, limits.thicken_px + 1, count), 0)
+    thin = np.where(choice > 0.70, rng.integers(1, limits.thin_px + 1, count), 0)
+    images = _max_filter(images, thick)
+    eroded = 1.0 - _max_filter(1.0 - images, thin)
+    # Never erode a digit away: keep the original where erosion left almost nothing.
+    keep = eroded.reshape(count, -1).max(axis=1) < 0.5
+    eroded[keep] = images[keep]
+    return eroded
+
+
+def _pen(images: np.ndarray, rng: np.random.Generator, limits: Limits) -> np.ndarray:
+    """Harden grey strokes to nearly binary ink with soft edges, as a canvas pen draws."""
+    pick = rng.uniform(size=len(images)) < limits.pen_probability
+    level = rng.uniform(0.25, 0.6, (len(images), 1, 1))
+    hard = np.clip((images - level) * 6.0 + 0.5, 0.0, 1.0)
+    return np.where(pick[:, None, None], hard, images)
+
+
+def _breaks(images: np.ndarray, rng: np.random.Generator, limits: Limits) -> np.ndarray:
+    """Erase 1-3 small discs on some digits: a pen lifted for a moment."""
+    count, size, _ = images.shape
+    pick = np.flatnonzero(rng.uniform(size=count) < limits.break_probability)
+    yy, xx = np.mgrid[0:size, 0:size]
+    for index in pick:
+        ink_y, ink_x = np.nonzero(images[index] > 0.5)
+        if ink_y.size == 0:
+            continue
+        for _ in range(rng.integers(1, 4)):
+            spot = rng.integers(ink_y.size)
+            radius = rng.uniform(1.0, 2.2) * UPSCALE
+            hole = (yy - ink_y[spot]) ** 2 + (xx - ink_x[spot]) ** 2 < radius**2
+            images[index][hole] = 0.0
+    return images
+
+
+def render(images: np.ndarray, rng: np.random.Generator, limits: Limits = LIMITS) -> np.ndarray:
+    """[B, 28, 28] digits -> [B, CANVAS, CANVAS] varied ink at UPSCALE resolution (not yet normalised)."""
+    count = len(images)
+    inverse = _affine(rng, count, limits)
+    centre = (CANVAS - 1) / 2
+    offsets = (np.arange(CANVAS) - centre) / UPSCALE  # output grid in 28-px units around the centre
+    oy, ox = np.meshgrid(offsets, offsets, indexing="ij")
+    grid = np.stack([oy, ox]).astype(np.float32).reshape(2, -1)  # [2, S*S]
+    source = (inverse.astype(np.float32) @ grid).reshape(count, 2, CANVAS, CANVAS)
+    source += _elastic(rng, count, CANVAS, limits.elastic_px)
+    source += (MODEL_SIDE - 1) / 2
+    canvas = _sample(images, source[:, 0], source[:, 1])
+    canvas = _stroke_width(canvas, rng, limits)
+    canvas = _pen(canvas, rng, limits)
+    return _breaks(canvas, rng, limits)
+
+
+def renormalise_batch(ink: np.ndarray) -> np.ndarray:
+    """[B, H, W] ink -> [B, 28, 28] through the page's normalise_ink (an empty one stays black)."""
+    out = np.zeros((len(ink), MODEL_SIDE, MODEL_SIDE), np.float32)
+    for index, one in enumerate(ink):
+        digit = normalise_ink(one)
+        if digit is not None:
+            out[index] = digit
+    return out
+
+
+def _augment_chunk(job: tuple[np.ndarray, int, float]) -> np.ndarray:
+    images, seed, clean_fraction = job
+    rng = np.random.default_rng(seed)
+    varied = render(images, rng)
+    clean = rng.uniform(size=len(images)) < clean_fraction
+    out = renormalise_batch(varied)
+    if clean.any():
+        out[clean] = renormalise_batch(images[clean])
+    return out
+
+
+def _map(function: object, jobs: list, workers: int) -> list[np.ndarray]:
+    if workers <= 1:
+        return [function(job) for job in jobs]  # type: ignore[operator]
+    with ProcessPoolExecutor(workers) as pool:
+        return list(pool.map(function, jobs))  # type: ignore[arg-type]
+
+
+def augment_split(images: np.ndarray, seed: int, clean_fraction: float = 0.25, workers: int = 2) -> np.ndarray:
+    """[N, 28, 28, 1] normalised digits -> same shape, each varied (or kept plain with `clean_fraction`)."""
+    flat = images[..., 0]
+    jobs = [(flat[i : i + CHUNK], seed * 100_003 + i, clean_fraction) for i in range(0, len(flat), CHUNK)]
+    return np.concatenate(_map(_augment_chunk, jobs, workers))[..., None]
+
+
+def _renormalise_chunk(images: np.ndarray) -> np.ndarray:
+    return renormalise_batch(images)
+
+
+def renormalise(images: np.ndarray, workers: int = 2) -> np.ndarray:
+    """[N, 28, 28, 1] MNIST digits -> the same digits as the page would normalise them."""
+    flat = images[..., 0]
+    jobs = [flat[i : i + CHUNK] for i in range(0, len(flat), CHUNK)]
+    return np.concatenate(_map(_renormalise_chunk, jobs, workers))[..., None]

@@ -1,0 +1,80 @@
+"""Keras model -> ONNX file the page can run, checked against Keras before it is written.
+
+tf2onnx's `from_keras` fails on Keras 3, so the model is wrapped in a `tf.function` with a fixed input
+signature and converted with `from_function`. The tensor names come from pyapp.config, the one place the
+page, the CLI and training agree on them.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TF's C++ notices, not oneDNN itself
+
+from pathlib import Path
+
+import numpy as np
+import onnx
+
+from pyapp.config import MODEL_INPUT, MODEL_OUTPUT, MODEL_SIDE
+
+OPSET = 17
+MAX_IR_VERSION = 10  # onnxruntime-web 1.30 refuses IR 14 (onnx 1.23's default); opset 17 needs >= 8
+PARITY_TOLERANCE = 1e-4
+
+
+def to_onnx(model: object) -> onnx.ModelProto:
+    """Convert a Keras 3 model (TF backend) with softmax outputs to an ONNX model with the contract's names."""
+    import tensorflow as tf
+    import tf2onnx
+
+    spec = (tf.TensorSpec([None, MODEL_SIDE, MODEL_SIDE, 1], tf.float32, name=MODEL_INPUT),)
+
+    @tf.function(input_signature=spec)
+    def serve(image: tf.Tensor) -> tf.Tensor:
+        return model(image, training=False)  # type: ignore[operator]
+
+    proto, _ = tf2onnx.convert.from_function(serve, input_signature=spec, opset=OPSET)
+    _rename_output(proto, MODEL_OUTPUT)
+    proto.ir_version = min(proto.ir_version, MAX_IR_VERSION)
+    proto.producer_name = "digit-reader training/export.py"
+    onnx.checker.check_model(proto)
+    return proto
+
+
+def _rename_output(proto: onnx.ModelProto, name: str) -> None:
+    """tf2onnx names the output after TF's tensor (e.g. 'Identity:0'); the page asks for `name`."""
+    (output,) = proto.graph.output
+    old = output.name
+    for node in proto.graph.node:
+        node.output[:] = [name if value == old else value for value in node.output]
+        node.input[:] = [name if value == old else value for value in node.input]
+    output.name = name
+
+
+def onnx_predict(path: Path | str, images: np.ndarray) -> np.ndarray:
+    """Probabilities from onnxruntime on the CPU, as pyapp.model runs the file."""
+    import onnxruntime as ort
+
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    return session.run([MODEL_OUTPUT], {MODEL_INPUT: images.astype(np.float32)})[0]
+
+
+def parity(model: object, path: Path | str, images: np.ndarray) -> float:
+    """Largest absolute difference between Keras and onnxruntime probabilities on `images`."""
+    expected = np.asarray(model.predict(images, batch_size=256, verbose=0))  # type: ignore[attr-defined]
+    return float(np.abs(expected - onnx_predict(path, images)).max())
+
+
+def export(model: object, path: Path | str, check_images: np.ndarray) -> float:
+    """Write `model` to `path` as ONNX; raise if onnxruntime disagrees with Keras by more than 1e-4."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp.onnx")  # never leave a half-checked model where the page looks for it
+    onnx.save(to_onnx(model), str(tmp))
+    diff = parity(model, tmp, check_images)
+    if diff > PARITY_TOLERANCE:
+        tmp.unlink()
+        raise RuntimeError(f"Keras and onnxruntime differ by {diff:.2e} (> {PARITY_TOLERANCE:g})")
+    tmp.replace(path)
+    return diff
