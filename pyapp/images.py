@@ -17,7 +17,7 @@ import numpy as np
 
 MAX_SIDE = 1000  # the long side after scaling down: plenty for digits, and a read stays fast
 MAX_PIXELS = 40_000_000  # a bigger image is refused before it is decoded (decompression bombs)
-BACKGROUND_WINDOW = 1 / 6  # box blur size for the lighting estimate, as a share of the long side
+BACKGROUND_BLOCK = 1 / 25  # tile size of the paper-brightness estimate, as a share of the long side
 # After flattening, a pixel this much darker than its surroundings (0..1) is fully ink; paper noise
 # below NOISE_FLOOR is white.
 NOISE_FLOOR = 0.04
@@ -87,18 +87,42 @@ def _light_ink(grey: np.ndarray) -> bool:
     return float(np.median(border)) < 0.5 and float(np.median(grey)) < 0.5
 
 
+def _block_upper(grey: np.ndarray, block: int) -> np.ndarray:
+    """The 75th percentile of each block x block tile (edges replicated): paper brightness where ink is sparse."""
+    height, width = grey.shape
+    rows, cols = -(-height // block), -(-width // block)
+    padded = np.pad(grey, ((0, rows * block - height), (0, cols * block - width)), mode="edge")
+    tiles = padded.reshape(rows, block, cols, block).transpose(0, 2, 1, 3).reshape(rows, cols, -1)
+    return np.percentile(tiles, 75, axis=2).astype(np.float32)
+
+
+def _background(grey: np.ndarray) -> np.ndarray:
+    """Paper brightness per pixel: the brightest nearby tiles, smoothed; ink does not darken it."""
+    block = max(4, round(max(grey.shape) * BACKGROUND_BLOCK))
+    tiles = _block_upper(grey, block)
+    # A tile inside a thick stroke is dark: take the brightest of its 3x3 neighbourhood instead.
+    padded = np.pad(tiles, 1, mode="edge")
+    height, width = tiles.shape
+    brightest = np.max([padded[y : y + height, x : x + width] for y in range(3) for x in range(3)], axis=0)
+    full = np.repeat(np.repeat(box_blur(brightest, 1), block, axis=0), block, axis=1)
+    full = full[: grey.shape[0], : grey.shape[1]]
+    return np.maximum(box_blur(full, block // 2), grey)  # smooth the tile edges; never darker than a pixel
+
+
 def _ink(grey: np.ndarray) -> np.ndarray:
-    """Grey paper with dark ink -> ink in [0, 1]: darkness relative to the local background, stretched."""
-    radius = max(2, round(max(grey.shape) * BACKGROUND_WINDOW / 2))
-    # The blur of a mostly-paper window is the paper's brightness there; ink pulls it down a little,
-    # so take the brighter of pixel and blur as the background (a closing in spirit, cheaply).
-    background = np.maximum(box_blur(grey, radius), grey)
-    darkness = np.clip(background - grey, 0.0, None)
-    marked = darkness[darkness > NOISE_FLOOR]
+    """Grey paper with dark ink -> ink in [0, 1]: darkness relative to the local paper, stretched."""
+    background = _background(grey)
+    # Relative to the paper: light falls on ink and paper alike, so in a shadow both are darker.
+    darkness = (background - grey) / np.maximum(background, 0.1)
+    # Paper grain and JPEG noise: most pixels are paper, so their spread sets the floor.
+    typical = float(np.median(darkness))
+    spread = float(np.median(np.abs(darkness - typical)))
+    floor = max(NOISE_FLOOR, typical + 4 * 1.4826 * spread)
+    marked = darkness[darkness > floor]
     if marked.size == 0:
         return np.zeros_like(grey)
     strong = float(np.percentile(marked, 90))  # the core of the strokes, whatever share of the image they fill
-    return np.clip((darkness - NOISE_FLOOR) / max(0.8 * strong - NOISE_FLOOR, 1e-3), 0.0, 1.0)
+    return np.clip((darkness - floor) / max(0.8 * strong - floor, 1e-3), 0.0, 1.0)
 
 
 def decode_image(data: bytes, max_side: int = MAX_SIDE) -> np.ndarray:

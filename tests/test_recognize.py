@@ -1,0 +1,193 @@
+"""recognize: saying "I don't know" (empty, dot, scribble, line, unsure), text for several digits, the real model."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+from helpers import MODEL, blank, digit_pad, mnist_number, mnist_test, number_pad
+
+from pyapp.recognize import MIN_CONFIDENCE, Prepared, decide, prepare, read
+
+
+def confident(label: int):
+    """A stand-in model that is sure every image is `label`."""
+
+    def predict(batch: np.ndarray) -> np.ndarray:
+        assert batch.dtype == np.float32 and batch.shape[1:] == (28, 28, 1)
+        return np.tile(np.eye(10, dtype=np.float32)[label], (len(batch), 1))
+
+    return predict
+
+
+def fixed(rows: list[list[float]]):
+    return lambda batch: np.asarray(rows, dtype=np.float32)
+
+
+def test_empty_pad() -> None:
+    reading = read(blank(), confident(3))
+    assert reading.text == "" and reading.hint == "Draw a digit" and reading.digits == []
+    assert prepare(blank()).batch.shape == (0, 28, 28, 1)
+
+
+@pytest.mark.parametrize("side", [1, 3, 8])
+def test_dot_is_not_a_digit(side: int) -> None:
+    pad = blank()
+    pad[140 : 140 + side, 140 : 140 + side, :3] = 0
+    reading = read(pad, confident(0))  # the seed read a dot as "0"
+    assert reading.text == "" and "small" in reading.hint
+
+
+def test_scribble_filling_the_pad_is_not_a_digit() -> None:
+    pad = blank()
+    pad[15:265, 15:265, :3] = 0
+    reading = read(pad, confident(8))
+    assert reading.text == "" and "scribble" in reading.hint
+
+
+def test_dense_zigzag_scribble_is_not_a_digit() -> None:
+    pad = blank()
+    rows = np.arange(280)[:, None]
+    pad[(rows % 12 < 10) & (np.arange(280)[None, :] > 20) & (np.arange(280)[None, :] < 260)] = 0
+    pad[..., 3] = 255
+    assert read(pad, confident(8)).text == ""
+
+
+@pytest.mark.parametrize("thickness", [2, 12])
+def test_long_horizontal_line_is_not_a_digit(thickness: int) -> None:
+    pad = blank()
+    pad[140 : 140 + thickness, 10:270, :3] = 0
+    reading = read(pad, confident(1))
+    assert reading.text == "" and "line" in reading.hint
+
+
+def test_vertical_line_is_left_to_the_model() -> None:
+    pad = blank()
+    pad[30:250, 135:147, :3] = 0  # a "1"
+    assert read(pad, confident(1)).text == "1"
+
+
+def test_unsure_model_gives_a_question() -> None:
+    probs = [[0, 0, 0, 0, 0.48, 0, 0, 0, 0.02, 0.5]]
+    reading = read(digit_pad(4), fixed(probs))
+    assert reading.text == "" and reading.hint == "Not sure: is it a 9 or a 4?"
+    assert reading.digits[0].label is None and reading.digits[0].probabilities[9] == pytest.approx(0.5)
+
+
+def test_several_digits_join_left_to_right() -> None:
+    probs = np.eye(10, dtype=np.float32)[[1, 4, 7]]
+    reading = read(number_pad([1, 4, 7]), fixed(probs))
+    assert reading.text == "147" and reading.hint == ""
+    assert [d.label for d in reading.digits] == [1, 4, 7]
+    lefts = [d.box[1] for d in reading.digits]
+    assert lefts == sorted(lefts)
+    assert all(d.image.shape == (28, 28) for d in reading.digits)
+
+
+def test_one_unsure_digit_among_several_names_it() -> None:
+    probs = np.eye(10, dtype=np.float32)[[1, 4, 7]]
+    probs[1] = [0, 0, 0, 0, 0.55, 0, 0, 0, 0, 0.45]
+    reading = read(number_pad([1, 4, 7]), fixed(probs))
+    assert reading.text == "" and reading.hint == "Not sure about the 2nd digit: is it a 4 or a 9?"
+    assert [d.label for d in reading.digits] == [1, None, 7]
+
+
+def test_a_line_among_digits_is_named() -> None:
+    pad = number_pad([1, 2], height=300, width=900)
+    pad[150:158, 620:880, :3] = 0
+    reading = read(pad, confident(1))
+    assert reading.text == "" and "3rd" in reading.hint and "line" in reading.hint
+
+
+def test_decide_accepts_nan_probabilities_as_unsure() -> None:
+    prepared = prepare(digit_pad(7))
+    reading = decide(prepared, np.full((1, 10), np.nan, dtype=np.float32))
+    assert reading.text == "" and reading.hint.startswith("Not sure")
+
+
+def test_decide_with_nothing_prepared() -> None:
+    assert decide(Prepared(np.zeros((0, 28, 28, 1), np.float32)), None).hint == "Draw a digit"
+
+
+def test_threshold_is_inclusive() -> None:
+    row = np.zeros((1, 10), np.float32)
+    row[0, 2], row[0, 3] = MIN_CONFIDENCE, 1 - MIN_CONFIDENCE
+    assert read(digit_pad(2), fixed(row)).text == "2"
+
+
+def test_boxes_are_in_the_callers_pixels_for_huge_pads() -> None:
+    pad = number_pad([1, 7], height=1500, pen=70)  # larger than MAX_WORK_SIDE: read on a reduced copy
+    small = number_pad([1, 7], height=300, pen=14)
+    big_boxes = [d.box for d in read(pad, confident(1)).digits]
+    small_boxes = [d.box for d in read(small, confident(1)).digits]
+    assert len(big_boxes) == 2
+    for big, little in zip(big_boxes, small_boxes, strict=True):
+        assert all(abs(b / 5 - s) <= 4 for b, s in zip(big, little, strict=True))
+
+
+@pytest.mark.parametrize("shape", [(10, 10), (10, 10, 3), (10, 10, 4, 1), (4,)])
+def test_non_rgba_arrays_are_a_value_error(shape: tuple[int, ...]) -> None:
+    with pytest.raises(ValueError):
+        prepare(np.zeros(shape))
+
+
+@pytest.mark.parametrize("dtype", [np.uint16, np.int64, np.float16, np.float64, bool, np.complex64])
+def test_other_dtypes_are_read(dtype) -> None:
+    pad = digit_pad(7).astype(np.float64)
+    values = pad / 255 if np.dtype(dtype).kind in "fcb" else pad
+    assert read(values.astype(dtype), confident(7)).text in ("7", "")
+
+
+def test_read_times() -> None:
+    pads = {"280x280": digit_pad(3), "600x300": number_pad([4, 5, 7], height=300, width=600)}
+    for pad in pads.values():
+        read(pad, confident(3))
+        start = time.perf_counter()
+        for _ in range(20):
+            read(pad, confident(3))
+        assert (time.perf_counter() - start) / 20 < 0.05  # a few ms; lenient on a shared 2-core machine
+
+
+needs_model = pytest.mark.skipif(not MODEL.exists(), reason="model/digits.onnx not trained yet")
+
+
+@pytest.fixture(scope="module")
+def predict():
+    from pyapp.model import load_model
+
+    return load_model(MODEL)
+
+
+@needs_model
+@pytest.mark.parametrize("digit", [0, 1, 2, 3, 4, 5, 7, 8])
+def test_model_reads_synthetic_digits(predict, digit: int) -> None:
+    assert read(digit_pad(digit), predict).text == str(digit)
+
+
+@needs_model
+def test_model_reads_a_synthetic_number(predict) -> None:
+    assert read(number_pad([2, 0, 1, 7], height=300), predict).text == "2017"
+
+
+@needs_model
+@pytest.mark.skipif(mnist_test() is None, reason="MNIST not cached")
+def test_model_reads_mnist_numbers(predict) -> None:
+    images, labels = mnist_test()
+    rng = np.random.default_rng(7)
+    right = 0
+    trials = 60
+    for _ in range(trials):
+        chosen = rng.integers(0, len(images), int(rng.integers(2, 5)))
+        ink, _ = mnist_number(images[chosen], scale=6, gap=0.3, rng=rng)
+        grey = np.round(255 * (1 - ink)).astype(np.uint8)
+        pad = np.dstack([grey, grey, grey, np.full_like(grey, 255)])
+        right += read(pad, predict).text == "".join(str(v) for v in labels[chosen])
+    assert right / trials >= 0.85  # sure and right; unsure digits give "" and count as misses
+
+
+@needs_model
+def test_model_does_not_read_non_digits(predict) -> None:
+    pad = blank()
+    pad[140:150, 10:270, :3] = 0
+    assert read(pad, predict).text == ""
