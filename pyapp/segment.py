@@ -246,6 +246,8 @@ def _cut_columns(profile: np.ndarray, height: int) -> list[int]:
         expected = part * step
         low, high = int(max(1, expected - 0.35 * step)), int(min(width - 1, expected + 0.35 * step))
         columns = np.arange(low, high + 1)
+        if columns.size == 0:  # a piece a few pixels wide: nowhere to cut
+            continue
         # Least ink first; the distance term settles ties and flat stretches in favour of the expected spot.
         cost = smooth[columns] + 0.3 * ((columns - expected) / (0.35 * step)) ** 2
         best = int(columns[cost.argmin()])
