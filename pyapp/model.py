@@ -33,9 +33,11 @@ def find_model(path: str | Path | None = None) -> Path:
 
 def load_model(path: str | Path | None = None) -> Callable[[np.ndarray], np.ndarray]:
     """predict(batch float32 [N, 28, 28, 1]) -> probabilities float32 [N, 10], from one CPU session."""
-    import onnxruntime  # here, not at the top: the page imports pyapp modules without onnxruntime
-
     model_path = find_model(path)
+    try:
+        import onnxruntime  # here, not at the top: the page imports pyapp modules without onnxruntime
+    except ImportError as error:
+        raise ModelError(f"onnxruntime is not installed ({error}); pip install onnxruntime") from None
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = 1  # a few 28x28 images: threads cost more than they save
     options.log_severity_level = 3  # warnings about unused initialisers are noise for users
