@@ -485,6 +485,7 @@ class SiteHandler(BaseHTTPRequestHandler):
     """GET and HEAD for the files inside one folder; nothing else."""
 
     server_version = "digits"
+    protocol_version = "HTTP/1.1"  # keep-alive, and browsers revalidate with ETags only from HTTP/1.1
     timeout = 30  # a client that sends nothing is let go
     root: Path  # set by make_server
 
@@ -500,6 +501,7 @@ class SiteHandler(BaseHTTPRequestHandler):
             self.send_header("Content-Length", "0")
             self.send_header("Connection", "close")
             self.end_headers()
+            self.close_connection = True  # its body, if any, is never read
             return False
         return True
 
@@ -558,7 +560,7 @@ class SiteHandler(BaseHTTPRequestHandler):
         stat = path.stat()
         etag = f'"{stat.st_mtime_ns:x}-{stat.st_size:x}"'
         relative = path.relative_to(self.root.resolve()).as_posix()
-        fresh = self.headers.get("If-None-Match") == etag
+        fresh = self._unchanged(etag, int(stat.st_mtime))
         self.send_response(HTTPStatus.NOT_MODIFIED if fresh else HTTPStatus.OK)
         self.send_header("Content-Type", content_type(path))
         self.send_header("Cache-Control", cache_control(relative))
@@ -571,6 +573,16 @@ class SiteHandler(BaseHTTPRequestHandler):
         if body and not fresh:
             with path.open("rb") as f:
                 shutil.copyfileobj(f, self.wfile, 1 << 20)
+
+    def _unchanged(self, etag: str, mtime: int) -> bool:
+        """Whether the client's copy is current (If-None-Match, else If-Modified-Since)."""
+        if "If-None-Match" in self.headers:
+            return etag in (tag.strip() for tag in self.headers["If-None-Match"].split(","))
+        since = self.headers.get("If-Modified-Since")
+        try:
+            return since is not None and mtime <= email.utils.parsedate_to_datetime(since).timestamp()
+        except (TypeError, ValueError):
+            return False
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         if isinstance(code, HTTPStatus):

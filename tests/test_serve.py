@@ -109,6 +109,21 @@ def test_head_sends_headers_only_and_etag_gives_304(_server) -> None:
     assert status == 200 and body == b"" and headers["Content-Length"] == str(len(BIG))
     status, _, body = _request(_server, "/big.bin", headers={"If-None-Match": headers["ETag"]})
     assert status == 304 and body == b""
+    status, _, body = _request(_server, "/big.bin", headers={"If-Modified-Since": headers["Last-Modified"]})
+    assert status == 304 and body == b""
+    assert _request(_server, "/big.bin", headers={"If-None-Match": '"other"'})[0] == 200
+
+
+def test_keep_alive_serves_several_requests_on_one_connection(_server) -> None:
+    connection = http.client.HTTPConnection(*_server, timeout=30)
+    try:
+        for path in ("/index.html", "/app.js", "/missing", "/big.bin"):
+            connection.request("GET", path)
+            response = connection.getresponse()
+            response.read()
+            assert response.status == (404 if path == "/missing" else 200)
+    finally:
+        connection.close()
 
 
 @pytest.mark.parametrize(
