@@ -400,6 +400,12 @@ def stamp_version(site: Path) -> str:
 # --- build() ---------------------------------------------------------------------------------------------
 
 
+def _check_replaceable(dest: Path) -> None:
+    """Only an earlier build (it has version.json) or an empty folder may be replaced."""
+    if dest.is_file() or (dest.is_dir() and any(dest.iterdir()) and not (dest / "version.json").is_file()):
+        raise BuildError(f"{dest} exists and is not a build of this site: refusing to replace it")
+
+
 def _swap_in(new: Path, dest: Path) -> None:
     """Replace dest with new by renames, so a half-built folder is never served."""
     old = dest.with_name(f".{dest.name}.old-{os.getpid()}")
@@ -413,6 +419,7 @@ def build(dest: Path, *, cache: Path | None = None, repo: Path = REPO, log: Log 
     """Assemble the deployable site at dest (replacing it) and return its path."""
     started = time.monotonic()
     dest = Path(dest).resolve()
+    _check_replaceable(dest)
     runtime = ensure_runtime(cache, log)
     dest.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(dir=dest.parent, prefix=f".{dest.name}.building-"))

@@ -264,6 +264,13 @@ def test_a_changed_source_gives_a_new_version_and_replaces_the_folder(tmp_path: 
     assert [p.name for p in dest.parent.iterdir()] == ["dist"]  # no temporary folders left
 
 
+def test_a_folder_that_is_not_a_build_is_never_replaced(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("keep me")
+    with pytest.raises(serve.BuildError, match="not a build"):
+        serve.build(tmp_path, log=quiet)
+    assert (tmp_path / "notes.txt").read_text() == "keep me"
+
+
 @pytest.mark.usefixtures("_site")
 def test_the_same_sources_give_the_same_version(tmp_path: Path) -> None:
     repo = _small_repo(tmp_path)
