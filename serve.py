@@ -602,7 +602,8 @@ class SiteServer(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 512  # many parallel connections wait instead of being refused
 
-    def handle_error(self, request, client_address) -> None:  # noqa: ANN001
+    def handle_error(self, request: socket.socket | tuple[bytes, socket.socket], client_address: object) -> None:
+        """Clients that hang up or time out are normal; anything else is reported."""
         if not isinstance(sys.exc_info()[1], ConnectionError | TimeoutError):
             super().handle_error(request, client_address)
 
