@@ -26,6 +26,10 @@ from pyapp.segment import MASK_THRESHOLD, Segment, segment
 # digit drawn that small on a 280 px pad would be 11 px: too small to read reliably anyway).
 MIN_SIDE = 0.04
 MIN_PIXELS = 12  # fewer ink pixels than this is a click or a speck, whatever the pad size
+# A mark no longer than this many pen widths is a click or a blot, whatever the brush (18..80 px on the
+# page): a disc is 2 widths long, and the shortest digit, a "1", is about 5 even with the widest brush.
+DOT_LENGTH = 3.0
+DOT_MAX_SIDE = 0.3  # ...and no longer than this share of the pad's shorter side (the widest brush is 0.15)
 # Ink covering more than this share of its own box is a filled blob or a scribble: MNIST digits cover
 # 42% at the median, and only 0.05% of them cover more than 75% of a box that is not a thin bar.
 MAX_COVERAGE = 0.75
@@ -78,7 +82,10 @@ def _refused(hint: str) -> Prepared:
 
 
 def _ordinal(index: int) -> str:
-    return ORDINALS[index] if index < len(ORDINALS) else f"{index + 1}th"
+    number = index + 1
+    if number % 100 in (11, 12, 13) or number % 10 not in (1, 2, 3):
+        return f"{number}th"
+    return f"{number}{ORDINALS[number % 10 - 1][1:]}"
 
 
 def _reduce(ink: np.ndarray) -> tuple[np.ndarray, int]:
@@ -93,10 +100,25 @@ def _reduce(ink: np.ndarray) -> tuple[np.ndarray, int]:
     return blocks.mean(axis=(1, 3)), factor
 
 
+def _thickness(mask: np.ndarray) -> float:
+    """Stroke width of a mark: twice its area over its outline (w for a long stroke, d/2 for a disc)."""
+    inner = mask.copy()
+    inner[1:-1, 1:-1] &= mask[:-2, 1:-1] & mask[2:, 1:-1] & mask[1:-1, :-2] & mask[1:-1, 2:]
+    inner[[0, -1], :] = False
+    inner[:, [0, -1]] = False
+    outline = int(mask.sum() - inner.sum())
+    return 2.0 * float(mask.sum()) / max(outline, 1)
+
+
 def _too_small(seg: Segment, pad_side: int) -> bool:
-    top, left, bottom, right = seg.box
-    pixels = int((seg.ink >= MASK_THRESHOLD).sum())
-    return max(bottom - top, right - left) < MIN_SIDE * pad_side or pixels < MIN_PIXELS
+    """A dot: tiny for the pad, a handful of pixels, or no longer than a few pen widths (a click)."""
+    mask = seg.ink >= MASK_THRESHOLD
+    pixels = int(mask.sum())
+    long_side = max(mask.shape)
+    if long_side < MIN_SIDE * pad_side or pixels < MIN_PIXELS:
+        return True
+    # A blot as big as a digit is a scribble (next check), not a dot.
+    return long_side < DOT_MAX_SIDE * pad_side and long_side < DOT_LENGTH * _thickness(mask)
 
 
 def _problem(seg: Segment) -> str:

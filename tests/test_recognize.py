@@ -39,6 +39,32 @@ def test_dot_is_not_a_digit(side: int) -> None:
     assert reading.text == "" and "small" in reading.hint
 
 
+@pytest.mark.parametrize("brush", [6, 18, 40])
+def test_click_with_any_brush_is_a_dot(brush: int) -> None:
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGBA", (560, 280), (255, 255, 255, 255))
+    ImageDraw.Draw(image).ellipse((280, 140, 280 + brush, 140 + brush), fill=(17, 24, 39, 255))
+    reading = read(np.asarray(image).copy(), confident(0))
+    assert reading.text == "" and "small" in reading.hint
+
+
+def test_ordinals() -> None:
+    from pyapp.recognize import _ordinal
+
+    assert [_ordinal(i) for i in (0, 1, 2, 3, 10, 11, 20, 21, 111)] == [
+        "1st",
+        "2nd",
+        "3rd",
+        "4th",
+        "11th",
+        "12th",
+        "21st",
+        "22nd",
+        "112th",
+    ]
+
+
 def test_scribble_filling_the_pad_is_not_a_digit() -> None:
     pad = blank()
     pad[15:265, 15:265, :3] = 0
