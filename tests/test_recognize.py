@@ -180,6 +180,7 @@ needs_model = pytest.mark.skipif(not MODEL.exists(), reason="model/digits.onnx n
 
 @pytest.fixture(scope="module")
 def predict():
+    pytest.importorskip("onnxruntime")  # the page's Pyodide has no onnxruntime; these tests are CPython's
     from pyapp.model import load_model
 
     return load_model(MODEL)
