@@ -45,8 +45,9 @@ DESCRIPTION = (
     f"each epoch, {1 - 0.25:.0%} of the digits are re-rendered fresh at {UPSCALE}x resolution with rotation "
     f"+-{LIMITS.rotation_deg:g} deg, shear +-{LIMITS.shear:g}, aspect x/ exp(+-{LIMITS.log_aspect:g}), a smooth "
     f"elastic field (up to {LIMITS.elastic_px:g} px), thicker (45%) or thinner (30%) strokes, pen-like "
-    f"hardening ({LIMITS.pen_probability:.0%}) and broken strokes ({LIMITS.break_probability:.0%}); every digit, "
-    "plain or varied, then goes through pyapp.preprocess.normalise_ink (crop, long side 20 px, centre of mass)."
+    f"hardening ({LIMITS.pen_probability:.0%}) and broken strokes ({LIMITS.break_probability:.0%}), "
+    "and the plain rest only enlarged (bilinear, random sub-pixel phase, as the pad does); every digit then goes "
+    "through pyapp.preprocess.normalise_ink (crop, long side 20 px, centre of mass)."
 )
 
 
@@ -91,7 +92,7 @@ def _sample(images: np.ndarray, ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
     fy, fx = ys - y0, xs - x0
     flat = padded.reshape(-1)
     stride = width + 2
-    base = (np.arange(count) * padded[0].size)[:, None, None]
+    base = (np.arange(count) * (height + 2) * stride)[:, None, None]
 
     def at(y: np.ndarray, x: np.ndarray) -> np.ndarray:
         return flat.take(base + y * stride + x)
@@ -154,15 +155,27 @@ def _breaks(images: np.ndarray, rng: np.random.Generator, limits: Limits) -> np.
     return images
 
 
+def _grid() -> np.ndarray:
+    """[2, CANVAS*CANVAS] output pixel centres in 28-px units around the canvas centre."""
+    offsets = (np.arange(CANVAS) - (CANVAS - 1) / 2) / UPSCALE
+    oy, ox = np.meshgrid(offsets, offsets, indexing="ij")
+    return np.stack([oy, ox]).astype(np.float32).reshape(2, -1)
+
+
+def enlarge(images: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """[B, 28, 28] -> [B, CANVAS, CANVAS]: only enlarged (bilinear, random sub-pixel phase), as the pad
+    enlarges a digit before pyapp shrinks it back; the "plain" digits go this way too."""
+    count = len(images)
+    source = np.broadcast_to(_grid(), (count, 2, CANVAS * CANVAS)).reshape(count, 2, CANVAS, CANVAS)
+    source = source + rng.uniform(-0.5, 0.5, (count, 2, 1, 1)).astype(np.float32) + (MODEL_SIDE - 1) / 2
+    return _sample(images, source[:, 0], source[:, 1])
+
+
 def render(images: np.ndarray, rng: np.random.Generator, limits: Limits = LIMITS) -> np.ndarray:
     """[B, 28, 28] digits -> [B, CANVAS, CANVAS] varied ink at UPSCALE resolution (not yet normalised)."""
     count = len(images)
     inverse = _affine(rng, count, limits)
-    centre = (CANVAS - 1) / 2
-    offsets = (np.arange(CANVAS) - centre) / UPSCALE  # output grid in 28-px units around the centre
-    oy, ox = np.meshgrid(offsets, offsets, indexing="ij")
-    grid = np.stack([oy, ox]).astype(np.float32).reshape(2, -1)  # [2, S*S]
-    source = (inverse.astype(np.float32) @ grid).reshape(count, 2, CANVAS, CANVAS)
+    source = (inverse.astype(np.float32) @ _grid()).reshape(count, 2, CANVAS, CANVAS)
     source += _elastic(rng, count, CANVAS, limits.elastic_px)
     source += (MODEL_SIDE - 1) / 2
     canvas = _sample(images, source[:, 0], source[:, 1])
@@ -184,11 +197,11 @@ def renormalise_batch(ink: np.ndarray) -> np.ndarray:
 def _augment_chunk(job: tuple[np.ndarray, int, float]) -> np.ndarray:
     images, seed, clean_fraction = job
     rng = np.random.default_rng(seed)
-    varied = render(images, rng)
-    clean = rng.uniform(size=len(images)) < clean_fraction
-    out = renormalise_batch(varied)
-    if clean.any():
-        out[clean] = renormalise_batch(images[clean])
+    plain = rng.uniform(size=len(images)) < clean_fraction
+    out = np.empty((len(images), MODEL_SIDE, MODEL_SIDE), np.float32)
+    for pick, draw in ((~plain, render), (plain, enlarge)):
+        if pick.any():  # the numpy steps assume a non-empty batch
+            out[pick] = renormalise_batch(draw(images[pick], rng))
     return out
 
 

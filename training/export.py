@@ -76,3 +76,34 @@ def export(model: object, path: Path | str, check_images: np.ndarray) -> float:
         raise RuntimeError(f"Keras and onnxruntime differ by {diff:.2e} (> {PARITY_TOLERANCE:g})")
     tmp.replace(path)
     return diff
+
+
+def quantize(source: Path | str, target: Path | str, calibration_images: np.ndarray) -> None:
+    """Static int8 QDQ copy of `source`, per-channel weights, calibrated on `calibration_images`.
+
+    QDQ (QuantizeLinear/DequantizeLinear around float ops) runs in onnxruntime-web's wasm kernels; the
+    dynamic path (ConvInteger) does not, and is slow where it does run. quant_pre_process needs sympy.
+    """
+    import tempfile
+
+    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+
+    class Batches(CalibrationDataReader):
+        def __init__(self) -> None:
+            self.batches = iter([{MODEL_INPUT: calibration_images[i : i + 64]}
+                                 for i in range(0, len(calibration_images), 64)])
+
+        def get_next(self) -> dict[str, np.ndarray] | None:
+            return next(self.batches, None)
+
+    with tempfile.TemporaryDirectory() as scratch:
+        prepared = Path(scratch) / "prepared.onnx"
+        quant_pre_process(str(source), str(prepared))
+        quantize_static(
+            str(prepared), str(target), Batches(), quant_format=QuantFormat.QDQ, per_channel=True,
+            activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
+        )
+    proto = onnx.load(str(target))
+    proto.ir_version = min(proto.ir_version, MAX_IR_VERSION)
+    onnx.save(proto, str(target))
