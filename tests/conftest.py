@@ -10,6 +10,7 @@ import os
 import shutil
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlparse
@@ -123,6 +124,8 @@ def open_page(browser, server):
 
     def opener(url: str | None = None, *, wait_ready: bool = True, **context_options):
         target = url or server
+        # The service worker precaches the whole site in the background; only the offline tests want it.
+        context_options.setdefault("service_workers", "block")
         context = browser.new_context(**context_options)
         problems = guard_context(context, target)
         page = context.new_page()
@@ -144,3 +147,12 @@ def wait_until_ready(page) -> None:
     state = page.evaluate("document.documentElement.dataset.state")
     alert = page.locator("[role=alert]").first.text_content()
     assert state == "ready", f"page state {state!r}: {alert}"
+
+
+def wait_for_true(page, expression: str, arg=None, timeout_s: float = 60) -> None:
+    """Poll an async JS function until it resolves truthy. Playwright's wait_for_function takes a returned
+    Promise itself as truthy, so it cannot wait on anything asynchronous such as the Cache API."""
+    deadline = time.monotonic() + timeout_s
+    while not page.evaluate(expression, arg):
+        assert time.monotonic() < deadline, f"timed out after {timeout_s} s waiting for {expression}"
+        time.sleep(0.2)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, start_server, wait_until_ready
+from tests.conftest import ROOT, start_server, wait_for_true, wait_until_ready
 from tests.pad import draw, wait_for_result
 
 pytestmark = pytest.mark.browser
@@ -20,14 +20,24 @@ WAIT_FOR_CACHE = """async () => {
 }"""
 
 
+COUNT_CACHED_AND_LISTED = """async () => {
+    const [name] = await caches.keys();
+    const cached = (await (await caches.open(name)).keys()).length;
+    const worker = await (await fetch('./sw.js')).text();
+    return [cached, JSON.parse(worker.match(/FILES = (\\[.*?\\]);/)[1]).length];
+}"""
+
+
 def cached_version(page) -> list[str]:
     return page.evaluate(WAIT_FOR_CACHE)
 
 
 def test_a_second_visit_works_with_the_network_off(open_page):
-    page, _ = open_page()
+    page, _ = open_page(service_workers="allow")
     version = json.loads(page.evaluate("fetch('./version.json', {cache: 'no-store'}).then(r => r.text())"))
     assert cached_version(page) == [f"digits-{version['version']}"]
+    cached, listed = page.evaluate(COUNT_CACHED_AND_LISTED)
+    assert cached == listed > 30
     page.context.set_offline(True)
     page.reload()
     wait_until_ready(page)
@@ -63,10 +73,11 @@ def test_a_new_build_replaces_the_cached_files(browser, tmp_path):
         shutil.copytree(tmp_path / "second", served, dirs_exist_ok=True)
         assert second != first
         page.evaluate("navigator.serviceWorker.getRegistration().then((r) => r.update())")
-        page.wait_for_function(
-            "expected => caches.keys().then((names) => names.includes(expected) && names.length === 1)",
-            arg=f"digits-{second}",
-            timeout=60_000,
+        wait_for_true(
+            page,
+            "expected => caches.keys().then((names) => names.length === 1 && names[0] === expected)",
+            f"digits-{second}",
+            timeout_s=120,
         )
         page.reload()
         wait_until_ready(page)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import http.client
-import json
 import os
 import re
 import signal
@@ -234,70 +233,3 @@ def test_the_cli_prints_its_url_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> N
             process.kill()
     assert process.returncode == 0
     assert "Traceback" not in err and "stopped" in out
-
-
-# --- Offline: the service worker in Chromium (uses conftest's `browser` fixture) -------------------------
-
-
-@pytest.fixture(scope="module")
-def _built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str]]:
-    site = serve.build(tmp_path_factory.mktemp("offline") / "dist", log=lambda message: None)
-    running = serve.make_server(site, port=0)
-    threading.Thread(target=running.serve_forever, daemon=True).start()
-    yield site, f"http://127.0.0.1:{running.server_address[1]}/"
-    running.shutdown()
-    running.server_close()
-
-
-def _cached(page) -> dict[str, int]:
-    return page.evaluate(
-        """async () => {
-            const out = {};
-            for (const name of await caches.keys()) out[name] = (await (await caches.open(name)).keys()).length;
-            return out;
-        }"""
-    )
-
-
-def _wait_for_worker(page, version: str) -> None:
-    page.evaluate("() => window.dispatchEvent(new Event('py:all-done'))")  # as PyScript does when ready
-    page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=120_000)
-    page.wait_for_function("v => caches.keys().then(k => k.includes('digits-' + v))", arg=version, timeout=120_000)
-
-
-@pytest.mark.browser
-@pytest.mark.slow
-def test_the_site_works_offline_and_a_new_version_replaces_the_cache(browser, _built) -> None:
-    site, url = _built
-    version = json.loads((site / "version.json").read_text())["version"]
-    files = len(json.loads(re.search(r"const FILES = (\[.*?\]);", (site / "sw.js").read_text()).group(1)))
-    context = browser.new_context()
-    try:
-        page = context.new_page()
-        page.goto(url)
-        _wait_for_worker(page, version)
-        assert _cached(page) == {f"digits-{version}": files}
-
-        context.set_offline(True)
-        page.reload()
-        assert page.title().startswith("Digit reader")
-        wasm = page.evaluate(
-            """async () => {
-                const r = await fetch('./vendor/ort/ort-wasm-simd-threaded.wasm');
-                return [r.status, r.headers.get('content-type'), (await r.arrayBuffer()).byteLength];
-            }"""
-        )
-        assert wasm == [200, "application/wasm", (site / "vendor/ort/ort-wasm-simd-threaded.wasm").stat().st_size]
-        if (site / "model" / "digits.onnx").is_file():
-            page.wait_for_function("document.documentElement.dataset.state !== 'loading'", timeout=120_000)
-            assert page.evaluate("document.documentElement.dataset.state") == "ready"
-
-        context.set_offline(False)  # a new deployment: another version in sw.js
-        worker = site / "sw.js"
-        worker.write_text(worker.read_text().replace(version, "0123456789ab"))
-        page.evaluate("() => navigator.serviceWorker.getRegistration().then(r => r.update())")
-        page.wait_for_function(
-            "() => caches.keys().then(k => k.length === 1 && k[0] === 'digits-0123456789ab')", timeout=120_000
-        )
-    finally:
-        context.close()
