@@ -224,3 +224,30 @@ def test_a_bad_file_gets_a_message_and_keeps_the_drawing(open_page, name, data):
     assert dark_pixels(page) == before
     assert result(page) == "1"
     assert page.evaluate("document.documentElement.dataset.state") == "ready"
+
+
+def test_a_scribble_over_the_pad_reads_nothing(open_page):
+    page, _ = open_page()
+    box = pad_box(page)
+    page.mouse.move(box["x"] + 20, box["y"] + 20)
+    page.mouse.down()
+    for row in range(12):
+        y = box["y"] + 20 + row * (box["height"] - 40) / 11
+        page.mouse.move(box["x"] + (box["width"] - 20 if row % 2 == 0 else 20), y, steps=3)
+    page.mouse.up()
+    page.wait_for_selector("#result[data-reads]", state="attached")
+    page.get_by_role("button", name="Predict").click()
+    wait_for_result(page, "")
+    assert page.locator("#hint").text_content().strip()
+
+
+def test_dark_mode_and_reduced_motion_keep_dark_ink_on_white_paper(open_page):
+    page, _ = open_page(color_scheme="dark", reduced_motion="reduce")
+    draw(page, "1")
+    wait_for_result(page, "1")
+    corner = page.evaluate("Array.from(document.getElementById('pad').getContext('2d').getImageData(0, 0, 1, 1).data)")
+    assert corner == [255, 255, 255, 255]
+    background = page.evaluate("getComputedStyle(document.documentElement).backgroundColor")
+    assert background != "rgb(245, 247, 251)"  # the light scheme's paper-grey page
+    transition = page.evaluate("getComputedStyle(document.querySelector('#bars .fill')).transitionDuration")
+    assert transition in ("0s", "0.001s")
