@@ -20,7 +20,7 @@ import numpy as np
 
 from pyapp.config import MODEL_SIDE
 from pyapp.preprocess import ink_from_rgba, normalise_ink
-from pyapp.segment import MASK_THRESHOLD, Segment, segment
+from pyapp.segment import MASK_THRESHOLD, Segment, candidates
 
 # A mark whose long side is below this share of the pad's shorter side is a dot, not a digit (a
 # digit drawn that small on a 280 px pad would be 11 px: too small to read reliably anyway).
@@ -44,6 +44,16 @@ MIN_CONFIDENCE = 0.6
 # Pads larger than this (long side, px; a 560x280 pad on a 2x screen is 1120x560) are averaged down
 # by an integer factor first, so a read stays a few milliseconds; digits need far fewer pixels.
 MAX_WORK_SIDE = 800
+# Touching digits: prepare puts every way of cutting a group that segment.candidates offers into the one
+# batch, and decide keeps, per group, the path of pieces with the best score: the sum over its pieces of
+# log(top probability) - PIECE_COST - ASPECT_COST * (how far the piece is wider than WIDE_PIECE heights),
+# plus DEFAULT_BONUS per piece of the rule-based reading. So a cut is made only when the model is much
+# surer of the pieces than of the whole (each extra piece must multiply the confidence by e^PIECE_COST).
+PIECE_COST = 1.0
+DEFAULT_BONUS = 0.0
+WIDE_PIECE = 1.0
+ASPECT_COST = 4.0
+CUT_COST = 2.0
 
 ORDINALS = ("1st", "2nd", "3rd")
 
@@ -51,12 +61,28 @@ Predict = Callable[[np.ndarray], np.ndarray]
 
 
 @dataclass(frozen=True)
+class Choice:
+    """The ways to cut one group of ink: pieces (i, j, row) joining cut i to cut j, read by the batch's row
+    (-1: no ink there, nothing to read); a reading is a path of pieces from cut 0 to cut `cuts` - 1."""
+
+    cuts: int
+    pieces: tuple[tuple[int, int, int], ...]
+    default: tuple[int, ...]  # the rule-based path (segment.segment's cuts), as cut indices
+    height: int  # the group's height in the pad's pixels, for the pieces' aspect
+    cut_ink: tuple[float, ...] = ()  # per cut, the ink it goes through (segment.Candidates.cut_ink)
+
+
+@dataclass(frozen=True)
 class Prepared:
-    """What prepare found: the model's input, one row per segment, or a hint when there is nothing to read."""
+    """What prepare found: the model's input, one row per candidate piece, or a hint when there is nothing
+    to read. Without choices every row is a digit; with them, decide picks which rows are the digits."""
 
     batch: np.ndarray  # float32 [N, 28, 28, 1], white ink on black in [0, 1]; N = 0 when hint is set
+    # One per row. Boxes are in the pad's pixels; ink is at the working resolution (reduced for pads
+    # larger than MAX_WORK_SIDE), since it only feeds the model.
     segments: list[Segment] = field(default_factory=list)
     hint: str = ""  # set when prepare already knows the answer is "" (empty pad, dot, scribble, line)
+    choices: list[Choice] = field(default_factory=list)  # one per group of ink; [] = each row is a digit
 
 
 @dataclass(frozen=True)
@@ -154,8 +180,16 @@ def _screen(segments: list[Segment], pad_side: int) -> tuple[list[Segment], str]
     return kept, ""
 
 
+def _scaled(seg: Segment, factor: int) -> Segment:
+    return seg if factor == 1 else Segment(tuple(v * factor for v in seg.box), seg.ink)
+
+
+def _reading_order(seg: Segment) -> tuple[int, int]:
+    return seg.box[1] + seg.box[3], seg.box[0]  # as segment.segment sorts
+
+
 def prepare(rgba: np.ndarray) -> Prepared:
-    """RGBA pad (H, W, 4), any dtype -> segments and the model's batch; a hint instead when unreadable."""
+    """RGBA pad (H, W, 4), any dtype -> candidate pieces and the model's batch; a hint instead when unreadable."""
     pixels = np.asarray(rgba)
     if pixels.ndim != 3 or pixels.shape[2] != 4:
         raise ValueError(f"expected an RGBA array of shape (H, W, 4), got {pixels.shape}")
@@ -163,17 +197,34 @@ def prepare(rgba: np.ndarray) -> Prepared:
         return _refused("Draw a digit")
     ink = ink_from_rgba(_as_numbers(pixels))
     work, factor = _reduce(ink)
-    segments, hint = _screen(segment(work), min(work.shape))
+    groups = candidates(work)
+    # Dots, lines and scribbles are judged on the rule-based reading, as segment.segment cuts it.
+    owned = sorted(
+        ((s, g) for g, group in enumerate(groups) for s in group.default_segments()), key=lambda p: _reading_order(p[0])
+    )
+    kept, hint = _screen([s for s, _ in owned], min(work.shape))
     if hint:
         return _refused(hint)
-    if factor > 1:  # boxes back in the caller's pixels; the crops stay reduced (they only feed the model)
-        segments = [Segment(tuple(v * factor for v in s.box), s.ink) for s in segments]
-    images = [normalise_ink(s.ink) for s in segments]
-    pairs = [(s, image) for s, image in zip(segments, images, strict=True) if image is not None]
-    if not pairs:
+    kept_ids = {id(s) for s in kept}
+    segments: list[Segment] = []
+    images: list[np.ndarray] = []
+    choices: list[Choice] = []
+    for g in sorted({g for s, g in owned if id(s) in kept_ids}):
+        group = groups[g]
+        pieces = []
+        for (i, j), seg in zip(group.pieces, group.segments, strict=True):
+            image = None if seg is None else normalise_ink(seg.ink)
+            if image is not None:
+                segments.append(_scaled(seg, factor))
+                images.append(image)
+            pieces.append((i, j, len(images) - 1 if image is not None else -1))
+        choices.append(
+            Choice(len(group.cuts), tuple(pieces), group.default, (group.box[2] - group.box[0]) * factor, group.cut_ink)
+        )
+    if not images:
         return _refused("Draw a digit")
-    batch = np.stack([image for _, image in pairs])[..., None].astype(np.float32)
-    return Prepared(batch, [s for s, _ in pairs], "")
+    batch = np.stack(images)[..., None].astype(np.float32)
+    return Prepared(batch, segments, "", choices)
 
 
 def _as_numbers(pixels: np.ndarray) -> np.ndarray:
@@ -207,6 +258,43 @@ def _unsure_hint(digits: list[Digit]) -> str:
     return f"Not sure about the {_ordinal(index)} digit: {question}{more}"
 
 
+def _best_path(choice: Choice, scores: np.ndarray, widths: np.ndarray) -> list[int]:
+    """The rows of the best-scoring path of pieces through one group (see PIECE_COST)."""
+    default = set(zip(choice.default[:-1], choice.default[1:], strict=True))
+    best = np.full(choice.cuts, -np.inf)
+    best[0] = 0.0
+    back: list[tuple[int, int] | None] = [None] * choice.cuts
+    for i, j, row in sorted(choice.pieces, key=lambda p: p[1]):  # pieces end further right than they start
+        if best[i] == -np.inf:
+            continue
+        score = best[i]
+        if row >= 0:
+            aspect = widths[row] / max(choice.height, 1)
+            score += scores[row] - PIECE_COST - ASPECT_COST * max(0.0, aspect - WIDE_PIECE)
+        score += DEFAULT_BONUS * ((i, j) in default)
+        if i > 0 and choice.cut_ink:
+            score -= CUT_COST * choice.cut_ink[i]
+        if score > best[j]:
+            best[j], back[j] = score, (i, row)
+    rows, node = [], choice.cuts - 1
+    while node > 0 and back[node] is not None:
+        node, row = back[node]
+        if row >= 0:
+            rows.append(row)
+    return rows[::-1]
+
+
+def _chosen_rows(prepared: Prepared, probs: np.ndarray) -> list[int]:
+    """The batch rows that are digits, in reading order."""
+    count = probs.shape[0]
+    if not prepared.choices:
+        return list(range(count))
+    scores = np.log(np.maximum(probs.max(axis=1), 1e-6))
+    widths = np.array([s.box[3] - s.box[1] for s in prepared.segments], dtype=np.float64)
+    rows = [row for choice in prepared.choices for row in _best_path(choice, scores, widths)]
+    return sorted(rows, key=lambda row: _reading_order(prepared.segments[row]))
+
+
 def decide(prepared: Prepared, probabilities: np.ndarray | None) -> Reading:
     """Model output [N, 10] for prepared.batch -> Reading; probabilities may be None when N = 0."""
     if prepared.hint or prepared.batch.shape[0] == 0:
@@ -217,10 +305,10 @@ def decide(prepared: Prepared, probabilities: np.ndarray | None) -> Reading:
         raise ValueError(f"expected probabilities of shape ({count}, 10), got {probs.shape}")
     probs = np.nan_to_num(probs, nan=0.0, posinf=0.0, neginf=0.0)  # a broken row reads as unsure
     digits = []
-    for seg, image, row in zip(prepared.segments, prepared.batch[..., 0], probs, strict=True):
-        best = int(row.argmax())
-        label = best if row[best] >= MIN_CONFIDENCE else None
-        digits.append(Digit(seg.box, image, row, label))
+    for row in _chosen_rows(prepared, probs):
+        best = int(probs[row].argmax())
+        label = best if probs[row, best] >= MIN_CONFIDENCE else None
+        digits.append(Digit(prepared.segments[row].box, prepared.batch[row, ..., 0], probs[row], label))
     hint = _unsure_hint(digits)
     text = "" if hint else "".join(str(d.label) for d in digits)
     return Reading(text, digits, hint)

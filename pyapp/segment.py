@@ -36,6 +36,17 @@ DIGIT_ASPECT = 0.75
 CUT_INK = 0.5
 # ...unless it is wider than this: then it is a line or a dash, not digits, and recognize rejects it.
 LINE_ASPECT = 4.0
+# A group at least this wide (times its height) may be two narrow digits touching ("00", "11"): besides
+# the rule-based cuts it gets other cuts, at the deepest valleys of its column ink, about one per
+# ALT_STEP heights (at most MAX_CUTS), no piece narrower than MIN_PIECE heights nor wider than
+# MAX_PIECE_ASPECT (the whole group stays a candidate up to WHOLE_ASPECT). The model judges each piece.
+SPLIT_MIN_ASPECT = 0.8
+ALT_STEP = 0.5
+MAX_CUTS = 10
+MIN_PIECE = 0.1
+MAX_PIECE_ASPECT = 1.3
+WHOLE_ASPECT = 1.6
+MAX_PIECES = 120  # pieces per pad in all (each is a row of the model's batch); beyond it, rule-based cuts only
 # No pad holds more digits than this; beyond it pieces are treated as fragments or noise.
 MAX_DIGITS = 40
 
@@ -276,6 +287,20 @@ def _dilate(mask: np.ndarray) -> np.ndarray:
     return wide
 
 
+def _piece(ink: np.ndarray, local: np.ndarray, origin: tuple[int, int], start: int, stop: int) -> Segment | None:
+    """The ink of a group's columns [start, stop) (local to the group's box at origin) as a Segment."""
+    part = np.zeros_like(local)
+    part[:, start:stop] = local[:, start:stop]
+    piece = _tight(part)
+    if piece is None:
+        return None
+    p_top, p_left, p_bottom, p_right = piece
+    top, left = origin
+    keep = _dilate(part)[p_top:p_bottom, p_left:p_right]
+    crop = ink[top + p_top : top + p_bottom, left + p_left : left + p_right] * keep
+    return Segment((top + p_top, left + p_left, top + p_bottom, left + p_right), crop)
+
+
 def _group_segments(ink: np.ndarray, mask: np.ndarray) -> list[Segment]:
     """A group's mask (full size) -> one Segment, or several when it is too wide for one digit."""
     box = _tight(mask)
@@ -285,23 +310,87 @@ def _group_segments(ink: np.ndarray, mask: np.ndarray) -> list[Segment]:
     local = mask[top:bottom, left:right]
     cuts = _cut_columns(local.sum(axis=0).astype(np.float64), bottom - top)
     edges = [0, *cuts, right - left]
-    segments = []
-    for start, stop in zip(edges[:-1], edges[1:], strict=True):
-        part = np.zeros_like(local)
-        part[:, start:stop] = local[:, start:stop]
-        piece = _tight(part)
-        if piece is None:
-            continue
-        p_top, p_left, p_bottom, p_right = piece
-        keep = _dilate(part)[p_top:p_bottom, p_left:p_right]
-        crop = ink[top + p_top : top + p_bottom, left + p_left : left + p_right] * keep
-        segments.append(Segment((top + p_top, left + p_left, top + p_bottom, left + p_right), crop))
-    return segments
+    pieces = (_piece(ink, local, (top, left), a, b) for a, b in zip(edges[:-1], edges[1:], strict=True))
+    return [p for p in pieces if p is not None]
 
 
-def segment(ink: np.ndarray, threshold: float = MASK_THRESHOLD) -> list[Segment]:
-    """Split a pad's ink (2-D, values in [0, 1]) into digits, ordered left to right; [] when empty."""
-    ink = np.asarray(ink, dtype=np.float32)
+@dataclass(frozen=True)
+class Candidates:
+    """One group of ink (a digit, or digits that touch) and the ways it may be cut into digits.
+
+    `cuts` are columns in the input's pixels, ascending, the group's left and right edges included; a
+    piece (i, j) is the group's ink between cuts[i] and cuts[j] (None when there is none). `default` is
+    the rule-based reading (what segment() gives) as indices into cuts, from 0 to len(cuts) - 1; any other
+    path of pieces from the first cut to the last is another reading, for the model to judge.
+    """
+
+    box: tuple[int, int, int, int]
+    cuts: tuple[int, ...]
+    pieces: tuple[tuple[int, int], ...]
+    segments: tuple[Segment | None, ...]  # one per piece
+    default: tuple[int, ...]
+    # Per cut: the ink a cut there goes through, as a share of the group's median column (0 at the edges):
+    # touching digits meet in a thin joint, a wide digit cut in two loses whole strokes.
+    cut_ink: tuple[float, ...] = ()
+
+    def default_segments(self) -> list[Segment]:
+        index = {piece: k for k, piece in enumerate(self.pieces)}
+        chosen = (self.segments[index[(a, b)]] for a, b in zip(self.default[:-1], self.default[1:], strict=True))
+        return [s for s in chosen if s is not None]
+
+
+def _alternative_cuts(profile: np.ndarray, height: int, fixed: list[int]) -> list[int]:
+    """Extra cut columns for a group that may hold touching digits: the deepest valleys of its column ink."""
+    width = profile.size
+    least = max(2, int(round(MIN_PIECE * height)))
+    if width < SPLIT_MIN_ASPECT * height or width > LINE_ASPECT * height or width < 2 * least:
+        return []
+    smooth = np.convolve(profile, np.ones(3) / 3, mode="same")
+    inner = smooth[1:-1]
+    valley = (inner <= smooth[:-2]) & (inner <= smooth[2:])
+    columns = np.flatnonzero(valley) + 1
+    columns = columns[(columns >= least) & (columns <= width - least)]
+    wanted = min(MAX_CUTS, max(2, int(round(width / (ALT_STEP * height)))))
+    chosen = list(fixed)
+    added: list[int] = []
+    for column in columns[np.argsort(smooth[columns], kind="stable")]:  # deepest first
+        if len(added) >= wanted:
+            break
+        if all(abs(int(column) - c) >= least for c in chosen):
+            chosen.append(int(column))
+            added.append(int(column))
+    return added
+
+
+def _group_candidates(ink: np.ndarray, mask: np.ndarray, alternatives: bool) -> Candidates | None:
+    box = _tight(mask)
+    if box is None:
+        return None
+    top, left, bottom, right = box
+    height, width = bottom - top, right - left
+    local = mask[top:bottom, left:right]
+    profile = local.sum(axis=0).astype(np.float64)
+    fixed = _cut_columns(profile, height)
+    extra = _alternative_cuts(profile, height, fixed) if alternatives else []
+    nodes = sorted({0, width, *fixed, *extra})
+    default = tuple(nodes.index(c) for c in [0, *fixed, width])
+    pairs = set(zip(default[:-1], default[1:], strict=True))
+    if extra:
+        widest = MAX_PIECE_ASPECT * height
+        pairs |= {
+            (i, j)
+            for i in range(len(nodes))
+            for j in range(i + 1, len(nodes))
+            if nodes[j] - nodes[i] <= widest or (i == 0 and j == len(nodes) - 1 and width <= WHOLE_ASPECT * height)
+        }
+    pieces = tuple(sorted(pairs))
+    segments = tuple(_piece(ink, local, (top, left), nodes[i], nodes[j]) for i, j in pieces)
+    typical = max(float(np.median(profile[profile > 0])), 1.0)
+    cut_ink = tuple(0.0 if c in (0, width) else float(profile[c - 1 : c + 1].min()) / typical for c in nodes)
+    return Candidates(box, tuple(left + c for c in nodes), pieces, segments, default, cut_ink)
+
+
+def _group_masks(ink: np.ndarray, threshold: float) -> list[np.ndarray]:
     mask = ink >= threshold
     if not mask.any():
         return []
@@ -309,7 +398,29 @@ def segment(ink: np.ndarray, threshold: float = MASK_THRESHOLD) -> list[Segment]
     group = group_components(comps)
     # Group id per pixel through a lookup table (label 0, the background, maps to -1 like noise).
     group_image = np.concatenate(([-1], group))[comps.labels]
+    return [group_image == g for g in np.unique(group[group >= 0])]
+
+
+def candidates(ink: np.ndarray, threshold: float = MASK_THRESHOLD, max_pieces: int = MAX_PIECES) -> list[Candidates]:
+    """The groups of a pad's ink, left to right, each with its rule-based cuts and, for a group wide enough
+    to hold touching digits, other cuts too: at most max_pieces pieces in all (the model reads each one)."""
+    ink = np.asarray(ink, dtype=np.float32)
+    groups = []
+    budget = max_pieces
+    for mask in _group_masks(ink, threshold):
+        found = _group_candidates(ink, mask, alternatives=budget > 0)
+        if found is not None and len(found.pieces) > budget:  # over budget: the rule-based reading only
+            found = _group_candidates(ink, mask, alternatives=False)
+        if found is not None:
+            budget -= len(found.pieces)
+            groups.append(found)
+    return sorted(groups, key=lambda g: (g.box[1] + g.box[3], g.box[0]))
+
+
+def segment(ink: np.ndarray, threshold: float = MASK_THRESHOLD) -> list[Segment]:
+    """Split a pad's ink (2-D, values in [0, 1]) into digits, ordered left to right; [] when empty."""
+    ink = np.asarray(ink, dtype=np.float32)
     segments = []
-    for g in np.unique(group[group >= 0]):
-        segments.extend(_group_segments(ink, group_image == g))
+    for mask in _group_masks(ink, threshold):
+        segments.extend(_group_segments(ink, mask))
     return sorted(segments, key=lambda s: (s.box[1] + s.box[3], s.box[0]))
