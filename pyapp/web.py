@@ -187,6 +187,14 @@ async def on_image_file(event) -> None:
     data = event.detail.bytes.to_bytes()
     try:
         await load_pillow()
+    except PillowUnavailable as error:
+        js.console.warn(f"Pillow did not load: {error}")
+        alert_user(
+            f"Could not read “{name}”: Pillow, the part that reads images, did not load ({error}). "
+            "Check your connection and try again. Your drawing is unchanged."
+        )
+        return
+    try:
         from pyapp import images
 
         rgba = images.decode_image(data)
@@ -201,17 +209,35 @@ async def on_image_file(event) -> None:
     await app.addImage(js.ImageData.new(pixels, rgba.shape[1], rgba.shape[0]))
 
 
+class PillowUnavailable(Exception):
+    """Pillow's wheel did not load (offline, HTTP error, damaged or not as built); the message says how."""
+
+
 _pillow_loaded = False
 
 
 async def load_pillow() -> None:
-    """Pillow is fetched on the first image only: a drawing never needs it."""
+    """Pillow is fetched on the first image only: a drawing never needs it. After a failure the next image
+    tries again."""
     global _pillow_loaded
-    if not _pillow_loaded:
-        import pyodide_js
+    if _pillow_loaded:
+        return
+    import pyodide_js
 
-        await pyodide_js.loadPackage("pillow")
-        _pillow_loaded = True
+    # loadPackage does not raise when a download fails: it reports through errorCallback (by default to
+    # stderr, which PyScript would show as error boxes on the page) and resolves. Collect and check instead.
+    problems: list[str] = []
+    report = create_proxy(problems.append)
+    try:
+        await pyodide_js.loadPackage("pillow", errorCallback=report)
+    finally:
+        report.destroy()
+    try:
+        import PIL  # noqa: F401 - only to see that the wheel installed
+    except ImportError:
+        detail = next((line for line in reversed(problems) if "occurred while loading" not in line), "")
+        raise PillowUnavailable(detail.strip().rstrip(".") or "it did not install") from None
+    _pillow_loaded = True
 
 
 # ---- start ----
@@ -235,8 +261,8 @@ async def start() -> None:
     set_status("Loading the model…", 85)
     try:
         await app.model.ready
-    except Exception as error:
-        app.fail(f"Could not load the model (model/digits.onnx): {error}")
+    except Exception as error:  # app.js has most likely said so already: fail() keeps the first report
+        app.fail(str(error), "model/digits.onnx")
         return
     listen(pad, "pad-change", on_pad_change)
     listen(pad, "image-file", on_image_file)

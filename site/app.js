@@ -31,9 +31,11 @@ const model = (() => {
     const created = await ort.InferenceSession.create("./model/digits.onnx", { executionProviders: ["wasm"] });
     return { ort, created };
   });
-  session.catch(() => {}); // reported by Python when it awaits `ready`
+  session.catch(modelFailed); // at once, not when Python gets to it (see "startup failures" below)
+  const ready = session.then(() => true);
+  ready.catch(() => {}); // web.start() awaits it as well
   return {
-    ready: session.then(() => true),
+    ready,
     // data: Float32Array; shape: [N, 28, 28, 1]; names come from pyapp/config.py.
     async run(data, shape, inputName, outputName) {
       const { ort, created } = await session;
@@ -244,32 +246,167 @@ document.addEventListener("drop", (event) => {
 });
 
 // ---- startup failures: an error state with a way out, never an endless spinner ----
+//
+// One mechanism: every sign that the start failed goes to fail(problem, file), which names the part that
+// failed in words, with its file and what went wrong, and offers Retry. The signs, as each layer gives them:
+// - one of the app's files answered with an HTTP error (Resource Timing's responseStatus). Seen even where the
+//   loader says nothing: PyScript writes a 404 page into pyapp/*.py, a 404 pyscript.toml stalls it silently;
+// - a <script> or <link> that did not load, a module that did not parse (error events);
+// - a WebAssembly file that did not compile: Pyodide 0.27 catches that itself, logs a warning and then waits
+//   forever, so compiles are watched here;
+// - the model session (above) failed;
+// - a promise nobody handled was rejected: PyScript's and Pyodide's loaders (a bad python_stdlib.zip ends so);
+// - main.py ended while the page was still loading (a Python error: a missing numpy, a damaged pyapp module).
+// Past STARTUP_TIMEOUT_MS with none of these, the timeout says so.
 
-function fail(message) {
-  if (root.dataset.state === "error") return;
+// What to call each of the app's files, in words (first match wins). Paths are relative to the site.
+const PARTS = [
+  [/^model\//, "the model"],
+  [/^vendor\/ort\//, "the model runtime"],
+  [/python_stdlib\.zip$/, "Python's standard library"],
+  [/^vendor\/pyodide\/numpy\b/, "numpy"],
+  [/^vendor\/pyodide\/pillow\b/, "Pillow"],
+  [/^vendor\/pyodide\//, "the Python runtime"],
+  [/^vendor\/pyscript\//, "PyScript"],
+  [/^(pyapp\/|main\.py$|pyscript\.toml$)/, "the app's Python code"],
+];
+// The app's files as they appear in URLs, error messages and Python tracebacks (/home/pyodide/pyapp/web.py).
+const APP_FILE = /(?:model|vendor\/(?:ort|pyodide|pyscript)|pyapp)\/[\w.-]+|\bmain\.py\b|\bpyscript\.toml\b/g;
+// Errors that mean the bytes arrived but are not what was built: cut short or changed on the way.
+const DAMAGED = /^(CompileError|SyntaxError|IndentationError|TabError)$/;
+const pythonErrors = []; // what PyScript showed while loading, for when main.py ends early
+
+function messageOf(problem) {
+  return String(problem?.message ?? problem ?? "");
+}
+
+function appFile(text, which = "first") {
+  const found = String(text ?? "").match(APP_FILE) || [];
+  return which === "last" ? found.at(-1) : found[0];
+}
+
+function isFile(path) {
+  return /\.[^/]+$/.test(path ?? ""); // not a folder ("vendor/pyodide/") or a package ("vendor/pyodide/numpy")
+}
+
+function partOf(file) {
+  return PARTS.find(([pattern]) => pattern.test(file))?.[1];
+}
+
+function failedRequest(file) {
+  const ours = (entry) => entry.name.startsWith(location.origin) && entry.name.includes(file);
+  return performance.getEntriesByType("resource").find((entry) => ours(entry) && entry.responseStatus >= 400);
+}
+
+function detailOf(problem, file) {
+  const failed = file && failedRequest(file);
+  if (failed) return `HTTP ${failed.responseStatus}`;
+  if (DAMAGED.test(problem?.name)) return `${isFile(file) ? "the" : "a"} file is damaged or incomplete`;
+  const line = messageOf(problem).trim().split("\n")[0].replace(/\.$/, "");
+  return line.length > 160 ? `${line.slice(0, 159)}…` : line || "it did not load";
+}
+
+// file: the app's file (or folder) to blame; found in the problem's message when not given.
+function fail(problem, file = appFile(messageOf(problem))) {
+  if (root.dataset.state !== "loading") return; // later errors are web.py's to report, next to what failed
   root.dataset.state = "error";
+  const part = (file && partOf(file)) || "the app";
+  const named = isFile(file) ? `${part} (${file})` : part;
   document.getElementById("status-text").textContent = "Could not start.";
   document.getElementById("progress").hidden = true;
-  alertUser(message);
+  alertUser(`Could not load ${named}: ${detailOf(problem, file)}. Check your connection and retry.`);
   const retry = document.getElementById("retry");
   retry.hidden = false;
   retry.onclick = () => window.location.reload();
 }
 
-window.addEventListener("unhandledrejection", (event) => {
-  if (root.dataset.state === "loading") fail(`Could not load the app: ${event.reason?.message || event.reason}`);
-});
+function modelFailed(error) {
+  // The model's session (above) fails in onnxruntime-web's words; say which of its files it was.
+  const message = messageOf(error);
+  if (error?.name === "SyntaxError") {
+    fail(error, "vendor/ort/ort.wasm.min.mjs"); // the one module app.js imports did not parse
+  } else if (/no available backend/.test(message)) {
+    // Its wasm backend did not start: the glue module did not parse, or another of its files failed.
+    const glue = /SyntaxError/.test(message);
+    fail(glue ? { name: "SyntaxError" } : error, glue ? "vendor/ort/ort-wasm-simd-threaded.mjs" : appFile(message) ?? "vendor/ort/");
+  } else {
+    // "Can't create a session. ERROR_CODE: 7, ERROR_MESSAGE: Failed to load model because protobuf parsing failed."
+    fail(message.replace(/^.*ERROR_MESSAGE: /s, ""), appFile(message) ?? "model/digits.onnx");
+  }
+}
+
+function pythonFailed() {
+  // main.py ended before web.start() made the page ready: PyScript showed the Python error.
+  const text = pythonErrors.join("\n");
+  const missing = text.match(/No module named '(\w+)'/)?.[1]; // a package (numpy) that loadPackage could not load
+  if (missing && missing !== "pyapp") {
+    const wheel = `vendor/pyodide/${{ PIL: "pillow" }[missing] ?? missing.toLowerCase()}`;
+    const failed = failedRequest(wheel);
+    const detail = failed ? `HTTP ${failed.responseStatus}` : "its download failed or did not match the build";
+    fail(detail, appFile(failed?.name) ?? wheel);
+    return;
+  }
+  const [, name, message] = [...text.matchAll(/^(\w+(?:Error|Exception)): ?(.*)$/gm)].at(-1) ?? [];
+  const problem = name ? { name, message: `${name}: ${message}` } : text;
+  fail(problem, appFile(text, "last") ?? "main.py");
+}
+
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) {
+    const file = entry.name.startsWith(location.origin) && appFile(entry.name);
+    if (file && entry.responseStatus >= 400) fail(`HTTP ${entry.responseStatus}`, file);
+  }
+}).observe({ type: "resource", buffered: true });
+
 window.addEventListener(
   "error",
   (event) => {
-    const source = event.target?.src || event.target?.href;
-    if (root.dataset.state === "loading" && source) fail(`Could not load ${new URL(source).pathname}.`);
+    const url = event.target?.src || event.target?.href || event.filename;
+    const file = url && appFile(url);
+    if (file) fail(event.error ?? "it did not load", file);
   },
   true,
 );
-setTimeout(() => {
-  if (root.dataset.state === "loading") fail("Loading took too long. Check your connection and retry.");
-}, STARTUP_TIMEOUT_MS);
+
+// Unhandled rejections while loading come from PyScript's and Pyodide's loaders (app.js handles its own).
+window.addEventListener("unhandledrejection", (event) => {
+  // Pyodide exits (ExitStatus) when Python cannot start, e.g. with a damaged python_stdlib.zip.
+  const problem = event.reason?.name === "ExitStatus" ? "Python stopped as it started" : event.reason;
+  fail(problem, appFile(messageOf(event.reason)) ?? "vendor/pyodide/");
+});
+
+const instantiateStreaming = WebAssembly.instantiateStreaming;
+WebAssembly.instantiateStreaming = function (source, ...rest) {
+  const compiling = instantiateStreaming.call(this, source, ...rest);
+  compiling.catch((error) =>
+    Promise.resolve(source)
+      .then((response) => {
+        const file = appFile(response.url);
+        if (!response.ok) fail(`HTTP ${response.status}`, file);
+        else if (error instanceof WebAssembly.CompileError) fail(error, file);
+      })
+      .catch(() => {}), // the request itself failed: its loader reports that
+  );
+  return compiling;
+};
+
+// PyScript shows each Python error (and Pyodide's loading errors) as a .py-error box at the end of the
+// body. Until the page is ready they are kept for pythonFailed() and taken off the page, also after a
+// failure (they follow from it): the alert says it for people, and the console keeps the traceback.
+new MutationObserver((changes) => {
+  if (root.dataset.state === "ready") return;
+  for (const node of changes.flatMap((change) => [...change.addedNodes])) {
+    if (node.classList?.contains("py-error")) {
+      pythonErrors.push(node.textContent);
+      node.remove();
+    }
+  }
+}).observe(document.body, { childList: true });
+window.addEventListener("py:done", () => {
+  if (root.dataset.state === "loading") pythonFailed();
+});
+
+setTimeout(() => fail("loading took too long"), STARTUP_TIMEOUT_MS);
 
 // What Python calls: the model, the pad's drawing (to add a decoded image), the error state.
 window.digitApp = {
