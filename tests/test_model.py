@@ -16,7 +16,7 @@ from pyapp.config import MODEL_INPUT, MODEL_OUTPUT, MODEL_PATH, MODEL_SIDE  # no
 
 # What the shipped model reaches on the 10k test digits through the pad path (model/README.md), less a
 # margin for onnxruntime versions and the pad's seeded painting; a retrained model must not fall below it.
-MIN_PAD_ACCURACY = 0.99
+MIN_PAD_ACCURACY = 0.995
 
 
 @pytest.fixture(scope="module")
@@ -50,9 +50,10 @@ def test_outputs_are_probabilities(session: ort.InferenceSession) -> None:
     assert (probabilities >= 0).all()
 
 
-@pytest.mark.slow
 def test_pad_path_accuracy(session: ort.InferenceSession) -> None:
-    """All 10k test digits painted on a 280x280 pad and read with pyapp.preprocess (about 20 s)."""
+    """All 10k test digits painted on a 280x280 pad and read with pyapp.preprocess (15-30 s on 2 cores).
+
+    Not marked slow on purpose: this is the check that a retrained model still reads the pad."""
     from training.data import load_mnist
     from training.pad import pad_batch
 
