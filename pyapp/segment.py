@@ -40,9 +40,9 @@ LINE_ASPECT = 4.0
 # the rule-based cuts it gets other cuts, at the deepest valleys of its column ink, about one per
 # ALT_STEP heights (at most MAX_CUTS), no piece narrower than MIN_PIECE heights nor wider than
 # MAX_PIECE_ASPECT (the whole group stays a candidate up to WHOLE_ASPECT). The model judges each piece.
-SPLIT_MIN_ASPECT = 0.8
-ALT_STEP = 0.5
-MAX_CUTS = 10
+SPLIT_MIN_ASPECT = 0.95
+ALT_STEP = 0.4
+MAX_CUTS = 8
 MIN_PIECE = 0.1
 MAX_PIECE_ASPECT = 1.3
 WHOLE_ASPECT = 1.6
@@ -340,25 +340,28 @@ class Candidates:
 
 
 def _alternative_cuts(profile: np.ndarray, height: int, fixed: list[int]) -> list[int]:
-    """Extra cut columns for a group that may hold touching digits: the deepest valleys of its column ink."""
+    """Extra cut columns for a group that may hold touching digits: where the width says digits would meet
+    (overlapping digits meet where their strokes pile up, not in a valley), then the deepest valleys."""
     width = profile.size
     least = max(2, int(round(MIN_PIECE * height)))
     if width < SPLIT_MIN_ASPECT * height or width > LINE_ASPECT * height or width < 2 * least:
         return []
+    parts = max(2, int(round(width / (DIGIT_ASPECT * height))))
+    even = [round(k * width / parts) for k in range(1, parts)]
+    others = [round(k * width / n) for n in (parts - 1, parts + 1) if n >= 2 for k in range(1, n)]
+    wanted = min(MAX_CUTS, max(2, int(round(width / (ALT_STEP * height)))))
     smooth = np.convolve(profile, np.ones(3) / 3, mode="same")
     inner = smooth[1:-1]
-    valley = (inner <= smooth[:-2]) & (inner <= smooth[2:])
-    columns = np.flatnonzero(valley) + 1
-    columns = columns[(columns >= least) & (columns <= width - least)]
-    wanted = min(MAX_CUTS, max(2, int(round(width / (ALT_STEP * height)))))
+    valleys = np.flatnonzero((inner <= smooth[:-2]) & (inner <= smooth[2:])) + 1
+    valleys = valleys[np.argsort(smooth[valleys], kind="stable")]  # deepest first
     chosen = list(fixed)
     added: list[int] = []
-    for column in columns[np.argsort(smooth[columns], kind="stable")]:  # deepest first
+    for column in [*even, *(int(v) for v in valleys), *others]:
         if len(added) >= wanted:
             break
-        if all(abs(int(column) - c) >= least for c in chosen):
-            chosen.append(int(column))
-            added.append(int(column))
+        if least <= column <= width - least and all(abs(column - c) >= least for c in chosen):
+            chosen.append(column)
+            added.append(column)
     return added
 
 

@@ -192,3 +192,18 @@ def mnist_number(
         boxes.append((top, left, top + crop.shape[0], left + crop.shape[1]))
         left += crop.shape[1] + spacing
     return pad, boxes
+
+
+def mnist_number_pads(
+    gap: tuple[float, float], trials: int, seed: int = 1, counts: tuple[int, int] = (2, 6)
+) -> list[tuple[np.ndarray, str]]:
+    """`trials` pads (RGBA, dark on white) of MNIST test numbers, counts[0]..counts[1] digits at scales 3..7
+    and a gap drawn from `gap` (in heights; below 0 neighbours overlap), each with the number it shows."""
+    images, labels = mnist_test()
+    rng = np.random.default_rng(seed)
+    pads = []
+    for _ in range(trials):
+        chosen = rng.integers(0, len(images), int(rng.integers(counts[0], counts[1] + 1)))
+        ink, _ = mnist_number(images[chosen], scale=int(rng.integers(3, 8)), gap=rng.uniform(*gap), rng=rng)
+        pads.append((ink_to_rgba(ink), "".join(str(v) for v in labels[chosen])))
+    return pads

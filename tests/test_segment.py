@@ -6,10 +6,10 @@ import time
 
 import numpy as np
 import pytest
-from helpers import blank, mnist_number, mnist_test, number_pad, paint
+from helpers import blank, digit_pad, mnist_number, mnist_test, number_pad, paint
 
 from pyapp.preprocess import ink_from_rgba
-from pyapp.segment import segment
+from pyapp.segment import MAX_PIECES, candidates, segment
 
 
 def _segments(pad: np.ndarray):
@@ -78,10 +78,49 @@ def test_two_narrow_touching_digits_stay_one() -> None:
     assert len(_segments(number_pad([0, 0], height=300, gap=-0.02, pen=12))) == 2
 
 
+@pytest.mark.parametrize("digits", [[0, 0], [4, 7], [0, 7, 0], [1, 2, 3, 4]])
+def test_candidates_hold_the_rule_based_reading(digits: list[int]) -> None:
+    ink = ink_from_rgba(number_pad(digits, height=300, gap=-0.02, pen=12))
+    groups = candidates(ink)
+    defaults = sorted((s for g in groups for s in g.default_segments()), key=lambda s: (s.box[1] + s.box[3], s.box[0]))
+    assert [s.box for s in defaults] == [s.box for s in segment(ink)]
+    for group in groups:
+        assert group.cuts[0] == group.box[1] and group.cuts[-1] == group.box[3]
+        assert list(group.cuts) == sorted(set(group.cuts))
+        assert len(group.cut_ink) == len(group.cuts) and group.cut_ink[0] == group.cut_ink[-1] == 0
+        assert all(0 <= i < j < len(group.cuts) for i, j in group.pieces)
+        for (i, j), seg in zip(group.pieces, group.segments, strict=True):
+            if seg is not None:  # each piece lies between its cuts (the dilated rim may reach one pixel out)
+                assert group.cuts[i] - 1 <= seg.box[1] and seg.box[3] <= group.cuts[j] + 1
+                assert seg.ink.shape == (seg.box[2] - seg.box[0], seg.box[3] - seg.box[1])
+
+
+def test_two_narrow_touching_digits_get_other_cuts() -> None:
+    (group,) = candidates(ink_from_rgba(number_pad([0, 0], height=300, gap=-0.02, pen=12)))
+    assert group.default == (0, len(group.cuts) - 1)  # the rules keep it whole...
+    middle = (group.box[1] + group.box[3]) / 2
+    assert any(abs(c - middle) < 0.05 * (group.box[3] - group.box[1]) for c in group.cuts[1:-1])  # ...the model may not
+    assert (0, len(group.cuts) - 1) in group.pieces  # the whole stays a candidate
+
+
+@pytest.mark.parametrize("digit", [1, 4, 7])
+def test_a_narrow_digit_has_no_other_cuts(digit: int) -> None:
+    (group,) = candidates(ink_from_rgba(digit_pad(digit)))
+    assert group.pieces == ((0, 1),) and len(group.cuts) == 2
+
+
+def test_candidate_pieces_are_bounded() -> None:
+    ink = np.random.default_rng(0).random((300, 600)).astype(np.float32)
+    assert sum(len(g.pieces) for g in candidates(ink)) <= MAX_PIECES + 40  # alternatives within budget
+    wide = ink_from_rgba(number_pad([8, 6, 7, 5, 3, 0, 9, 2, 4, 1] * 2, height=200, gap=-0.03, pen=10))
+    assert sum(len(g.pieces) for g in candidates(wide)) <= MAX_PIECES + 40
+
+
 def test_empty_and_uniform_inputs() -> None:
     assert segment(np.zeros((30, 40), np.float32)) == []
     assert len(segment(np.ones((30, 40), np.float32))) == 1
     assert segment(np.zeros((0, 0), np.float32)) == []
+    assert candidates(np.zeros((30, 40), np.float32)) == []
 
 
 def test_noise_is_bounded() -> None:
