@@ -327,8 +327,8 @@ function modelFailed(error) {
     fail(error, "vendor/ort/ort.wasm.min.mjs"); // the one module app.js imports did not parse
   } else if (/no available backend/.test(message)) {
     // Its wasm backend did not start: the glue module did not parse, or another of its files failed.
-    const glue = /SyntaxError/.test(message);
-    fail(glue ? { name: "SyntaxError" } : error, glue ? "vendor/ort/ort-wasm-simd-threaded.mjs" : appFile(message) ?? "vendor/ort/");
+    if (/SyntaxError/.test(message)) fail({ name: "SyntaxError" }, "vendor/ort/ort-wasm-simd-threaded.mjs");
+    else fail(error, appFile(message) ?? "vendor/ort/");
   } else {
     // "Can't create a session. ERROR_CODE: 7, ERROR_MESSAGE: Failed to load model because protobuf parsing failed."
     fail(message.replace(/^.*ERROR_MESSAGE: /s, ""), appFile(message) ?? "model/digits.onnx");
@@ -375,6 +375,9 @@ window.addEventListener("unhandledrejection", (event) => {
   fail(problem, appFile(messageOf(event.reason)) ?? "vendor/pyodide/");
 });
 
+// Pyodide 0.27 catches a failed compile of pyodide.asm.wasm, logs "wasm instantiation failed!" and never
+// settles loadPyodide(): watch every streaming compile while loading. A CompileError means the bytes are
+// wrong (onnxruntime-web's fallback to an ArrayBuffer would fail the same); other errors are left to the loader.
 const instantiateStreaming = WebAssembly.instantiateStreaming;
 WebAssembly.instantiateStreaming = function (source, ...rest) {
   const compiling = instantiateStreaming.call(this, source, ...rest);

@@ -70,6 +70,7 @@ CASES = [
     ("vendor/pyscript/core.js", "truncated", "PyScript (vendor/pyscript/core.js)"),
     ("vendor/ort/ort.wasm.min.mjs", "404", "the model runtime (vendor/ort/ort.wasm.min.mjs): HTTP 404"),
     ("vendor/ort/ort.wasm.min.mjs", "truncated", "the model runtime (vendor/ort/ort.wasm.min.mjs)"),
+    ("vendor/ort/ort-wasm-simd-threaded.mjs", "truncated", "the model runtime (vendor/ort/ort-wasm-simd-threaded.mjs)"),
     ("vendor/pyodide/pyodide.asm.js", "404", "the Python runtime (vendor/pyodide/pyodide.asm.js): HTTP 404"),
     ("vendor/pyodide/pyodide.asm.js", "truncated", "the Python runtime"),
     (STDLIB, "404", f"Python's standard library ({STDLIB}): HTTP 404"),
