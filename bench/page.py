@@ -135,6 +135,23 @@ def click_to_result(page, count: int) -> list[float]:
     )
 
 
+def long_tasks_while_drawing(page, strokes: int = 10) -> list[float]:
+    """Main-thread tasks over 50 ms while strokes are drawn and read live (the page must not stutter)."""
+    page.evaluate(
+        """() => {
+            window.longTasks = [];
+            new PerformanceObserver((list) => {
+                for (const entry of list.getEntries()) window.longTasks.push(entry.duration);
+            }).observe({ type: 'longtask' });
+        }"""
+    )
+    for index in range(strokes):
+        page.get_by_role("button", name="Clear").click()
+        draw(page, "0" if index % 2 else "7", steps=12)
+    page.wait_for_timeout(300)
+    return page.evaluate("window.longTasks")
+
+
 def renderer_rss_mb() -> float:
     """Resident memory of the largest Chromium renderer (the page's tab), from /proc."""
     largest = 0
@@ -187,6 +204,7 @@ def main() -> None:
             time_to_ready(page, url)
             draw(page, "7")
             page.wait_for_selector('#result[data-value="7"]', state="attached")
+            stutters = long_tasks_while_drawing(page)
             reads(page, 10)
             memory_10 = (renderer_rss_mb(), js_heap_mb(page))
             in_page = reads(page, args.reads)
@@ -210,6 +228,8 @@ def main() -> None:
           f"{percentile(wall, 0.95):.1f} ms | <= 10 ms median |")
     print(f"| of which the read (pixels -> pyapp -> model -> page), median / p95 | "
           f"{statistics.median(in_page):.1f} / {percentile(in_page, 0.95):.1f} ms | |")
+    worst = f"{max(stutters):.0f} ms" if stutters else "none"
+    print(f"| main-thread tasks over 50 ms while drawing 10 strokes | {len(stutters)} (longest: {worst}) | 0 |")
     print(f"| first visit, raw / gzip | {raw / 1e6:.1f} / {gzipped / 1e6:.1f} MB | <= 25 MB raw |")
     print(f"| renderer memory after 10 / {args.soak} reads | {memory_10[0]:.0f} / {memory_soak[0]:.0f} MB "
           f"({(memory_soak[0] / memory_10[0] - 1) * 100:+.1f}%) | within 5% |")
