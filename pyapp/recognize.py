@@ -6,6 +6,11 @@ Two halves, because the page's model call is asynchronous (onnxruntime-web) whil
     probabilities = predict(prepared.batch)        # only when prepared.batch has rows
     reading = decide(prepared, probabilities)      # labels, text and hint
 
+Touching digits are settled by the model within that one call: prepare puts every candidate piece of
+every group (segment.candidates: the group whole, and cut in other places) into the batch, and decide
+keeps per group the cuts whose pieces the model reads best (see PIECE_COST); Reading.digits lists only
+the chosen pieces.
+
 `read(rgba, predict)` does all three for synchronous callers. Nothing here raises for an RGBA array of
 any size (H, W >= 0), dtype or content (NaN, infinities, transparency); only an array that is not
 (H, W, 4) gets a ValueError (from preprocess.ink_from_rgba).
@@ -52,11 +57,13 @@ MAX_WORK_SIDE = 800
 # whole strokes). So a group is cut only when the model is clearly surer of the pieces than of the whole.
 # Tuned on MNIST numbers (tests/helpers.mnist_number, touching and separated) and single MNIST digits so
 # that separated numbers and single digits are read at least as well as with segment.segment's rules alone.
-PIECE_COST = 0.5
+PIECE_COST = 0.25
 WIDE_PIECE = 1.0
 ASPECT_COST = 4.0
 CUT_COST = 3.0
 UNSURE_COST = 1.0
+SHORT_PIECE = 0.5
+SHORT_COST = 4.0
 
 ORDINALS = ("1st", "2nd", "3rd")
 
@@ -261,7 +268,7 @@ def _unsure_hint(digits: list[Digit]) -> str:
     return f"Not sure about the {_ordinal(index)} digit: {question}{more}"
 
 
-def _best_path(choice: Choice, scores: np.ndarray, widths: np.ndarray) -> list[int]:
+def _best_path(choice: Choice, scores: np.ndarray, widths: np.ndarray, heights: np.ndarray) -> list[int]:
     """The rows of the best-scoring path of pieces through one group (see PIECE_COST)."""
     best = np.full(choice.cuts, -np.inf)
     best[0] = 0.0
@@ -273,6 +280,7 @@ def _best_path(choice: Choice, scores: np.ndarray, widths: np.ndarray) -> list[i
         if row >= 0:
             aspect = widths[row] / max(choice.height, 1)
             score += scores[row] - PIECE_COST - ASPECT_COST * max(0.0, aspect - WIDE_PIECE)
+            score -= SHORT_COST * (heights[row] < SHORT_PIECE * choice.height)
         if i > 0 and choice.cut_ink:
             score -= CUT_COST * choice.cut_ink[i]
         if score > best[j]:
@@ -292,8 +300,9 @@ def _chosen_rows(prepared: Prepared, probs: np.ndarray) -> list[int]:
         return list(range(count))
     top = probs.max(axis=1)
     scores = np.log(np.maximum(top, 1e-6)) - UNSURE_COST * (top < MIN_CONFIDENCE)
-    widths = np.array([s.box[3] - s.box[1] for s in prepared.segments], dtype=np.float64)
-    rows = [row for choice in prepared.choices for row in _best_path(choice, scores, widths)]
+    boxes = np.array([s.box for s in prepared.segments], dtype=np.float64).reshape(-1, 4)
+    widths, heights = boxes[:, 3] - boxes[:, 1], boxes[:, 2] - boxes[:, 0]
+    rows = [row for choice in prepared.choices for row in _best_path(choice, scores, widths, heights)]
     return sorted(rows, key=lambda row: _reading_order(prepared.segments[row]))
 
 

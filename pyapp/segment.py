@@ -3,7 +3,8 @@
 Pure numpy (runs unchanged in Pyodide, no scipy): connected components from run-length encoding, then
 the rules that turn components into digits: pieces whose columns overlap belong to one digit (the bar
 of a 5, the two strokes of a 4), specks far from any digit are noise, and a component too wide for one
-digit is cut where the column profile has the least ink (touching digits).
+digit is cut where the column profile has the least ink (touching digits). `segment` gives that rule-based
+reading; `candidates` gives, per group, other ways to cut it as well, for the model to choose among.
 """
 
 from __future__ import annotations
@@ -36,10 +37,12 @@ DIGIT_ASPECT = 0.75
 CUT_INK = 0.5
 # ...unless it is wider than this: then it is a line or a dash, not digits, and recognize rejects it.
 LINE_ASPECT = 4.0
-# A group at least this wide (times its height) may be two narrow digits touching ("00", "11"): besides
-# the rule-based cuts it gets other cuts, at the deepest valleys of its column ink, about one per
-# ALT_STEP heights (at most MAX_CUTS), no piece narrower than MIN_PIECE heights nor wider than
-# MAX_PIECE_ASPECT (the whole group stays a candidate up to WHOLE_ASPECT). The model judges each piece.
+# candidates(): a group at least SPLIT_MIN_ASPECT times as wide as it is tall may be touching digits the
+# rules above keep whole ("00", "18") or cut wrongly: besides the rule-based cuts it gets other cuts, where
+# its width says neighbours would meet and at the deepest valleys of its column ink, about one per
+# ALT_STEP heights (at most MAX_CUTS, never closer than MIN_PIECE heights); its pieces are all the spans
+# between two cuts no wider than MAX_PIECE_ASPECT heights (the whole group up to WHOLE_ASPECT). The model
+# reads every piece and pyapp.recognize.decide picks the reading.
 SPLIT_MIN_ASPECT = 0.95
 ALT_STEP = 0.4
 MAX_CUTS = 8

@@ -73,6 +73,8 @@ def test_touching_digits_are_cut(digits: list[int]) -> None:
     assert len(segment(ink)) == len(digits)
 
 
+# segment() is the rules alone; candidates() offers the cut (test_two_narrow_touching_digits_get_other_cuts)
+# and recognize lets the model take it, but today's model reads this overlapping "00" as one confident 0.
 @pytest.mark.xfail(strict=True, reason="two narrow touching digits are no wider than one wide digit")
 def test_two_narrow_touching_digits_stay_one() -> None:
     assert len(_segments(number_pad([0, 0], height=300, gap=-0.02, pen=12))) == 2
