@@ -16,6 +16,20 @@ STROKES: dict[str, list[list[tuple[float, float]]]] = {
 }
 
 
+COUNT_DARK_PIXELS = """() => {
+    const c = document.getElementById('pad');
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let dark = 0;
+    for (let i = 0; i < d.length; i += 4) if (d[i] < 128) dark++;
+    return dark;
+}"""
+
+
+def dark_pixels(page) -> int:
+    """How many of the pad's pixels are ink (dark), whoever drew them."""
+    return page.evaluate(COUNT_DARK_PIXELS)
+
+
 def pad_box(page) -> dict:
     return page.locator("#pad").bounding_box()
 

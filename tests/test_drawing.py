@@ -10,18 +10,9 @@ import pytest
 from PIL import Image
 
 from tests.helpers import digit_pad
-from tests.pad import draw, draw_number, pad_box, result, wait_for_result
+from tests.pad import dark_pixels, draw, draw_number, pad_box, result, wait_for_result
 
 pytestmark = pytest.mark.browser
-
-COUNT_DARK_PIXELS = """() => {
-    const c = document.getElementById('pad');
-    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-    let dark = 0;
-    for (let i = 0; i < d.length; i += 4) if (d[i] < 128) dark++;
-    return dark;
-}"""
-
 
 def png_bytes(rgba) -> bytes:
     buffer = io.BytesIO()
@@ -43,10 +34,6 @@ def huge_png_header(side: int = 20000) -> bytes:
         + chunk(b"IDAT", zlib.compress(b"\0" * 64))
         + chunk(b"IEND", b"")
     )
-
-
-def dark_pixels(page) -> int:
-    return page.evaluate(COUNT_DARK_PIXELS)
 
 
 def send_file(page, data: bytes, name: str, mime: str, how: str) -> None:

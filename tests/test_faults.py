@@ -18,7 +18,7 @@ from PIL import Image
 
 from tests.conftest import guard_context, wait_until_ready
 from tests.helpers import digit_pad
-from tests.pad import draw, wait_for_result
+from tests.pad import dark_pixels, draw, wait_for_result
 
 pytestmark = pytest.mark.browser
 
@@ -27,15 +27,6 @@ ORT_WASM = "vendor/ort/ort-wasm-simd-threaded.wasm"
 STDLIB = "vendor/pyodide/python_stdlib.zip"
 NUMPY_WHEEL = "vendor/pyodide/numpy-*.whl"
 PILLOW_WHEEL = "vendor/pyodide/pillow-*.whl"
-
-COUNT_DARK_PIXELS = """() => {
-    const c = document.getElementById('pad');
-    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-    let dark = 0;
-    for (let i = 0; i < d.length; i += 4) if (d[i] < 128) dark++;
-    return dark;
-}"""
-
 
 def not_found(route) -> None:
     route.fulfill(status=404, content_type="text/plain", body="Not found")
@@ -123,10 +114,6 @@ def faulty_page(browser, server):
 def wait_for_error(page) -> str:
     page.wait_for_selector("html[data-state=error]", state="attached", timeout=ERROR_WITHIN_MS)
     return page.locator("[role=alert]").text_content()
-
-
-def dark_pixels(page) -> int:
-    return page.evaluate(COUNT_DARK_PIXELS)
 
 
 @pytest.mark.parametrize(("pattern", "fault", "says"), CASES, ids=[f"{p}-{f}" for p, f, _ in CASES])

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.pad import draw, result, wait_for_result
+from tests.pad import dark_pixels, draw, result, wait_for_result
 
 pytestmark = pytest.mark.browser
 
@@ -35,12 +35,7 @@ def test_clear_empties_the_pad_and_the_result(open_page):
     wait_for_result(page, "7")
     page.get_by_role("button", name="Clear").click()
     wait_for_result(page, "")
-    ink = page.evaluate(
-        "() => { const c = document.getElementById('pad');"
-        " const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;"
-        " let dark = 0; for (let i = 0; i < d.length; i += 4) if (d[i] < 128) dark++; return dark; }"
-    )
-    assert ink == 0
+    assert dark_pixels(page) == 0
 
 
 def test_the_pad_is_dark_ink_on_light_paper(open_page):
