@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from helpers import MODEL, blank, digit_pad, mnist_number, mnist_number_pads, mnist_test, number_pad
 
+from pyapp import recognize
 from pyapp.recognize import MIN_CONFIDENCE, Choice, Prepared, decide, prepare, read
 from pyapp.segment import Segment
 
@@ -209,12 +210,14 @@ def test_touching_pair_is_cut_when_the_model_prefers_it() -> None:
 
 
 def test_touching_digits_on_a_huge_pad_keep_pad_boxes_and_reduced_ink() -> None:
-    pad = number_pad([0, 0], height=1500, gap=0.0, pen=60)  # 1560 px wide: read at half size
+    pad = number_pad([0, 0], height=1500, gap=0.0, pen=60)  # 1560 px wide: read at a fraction of its size
+    factor = -(-max(pad.shape[:2]) // recognize.MAX_WORK_SIDE)
+    assert factor > 1
     prepared = prepare(pad)
     for seg in prepared.segments:
         top, left, bottom, right = seg.box
         assert 0 <= top < bottom <= pad.shape[0] and 0 <= left < right <= pad.shape[1]
-        assert seg.ink.shape == ((bottom - top) // 2, (right - left) // 2)
+        assert seg.ink.shape == ((bottom - top) // factor, (right - left) // factor)
     small = read(number_pad([0, 0], height=300, gap=0.0, pen=12), narrow_sure)
     big = read(pad, narrow_sure)
     assert big.text == small.text == "00"
