@@ -186,8 +186,9 @@ def model_card(facts: dict, training: dict) -> str:
         "## Model",
         "",
         f"- {training.get('architecture', 'BatchNorm CNN')}",
-        f"- {training.get('parameters', 0):,.0f} trainable parameters in Keras; {facts['weights']:,} weights in the",
-        f"  ONNX file (BatchNorm folded into the convolutions); {facts['bytes']:,} bytes, float32.",
+        f"- {training.get('parameters', 0):,} parameters in Keras (BatchNorm statistics included); "
+        f"{facts['weights']:,} weights in the ONNX file (BatchNorm folded into the convolutions); "
+        f"{facts['bytes']:,} bytes, float32.",
         f"- onnxruntime (CPython, CPU, one thread, batch of 1): {facts['ms_per_image']:.3f} ms per image (median).",
         "",
         "## Data and training",
@@ -196,7 +197,9 @@ def model_card(facts: dict, training: dict) -> str:
         "  (`training/data.py`). Fitted on train + validation (60k); the 10k test digits are used only here.",
         f"- {training.get('epochs', '?')} epochs, batch {training.get('batch_size', '?')}, AdamW with a cosine",
         f"  schedule (peak {training.get('peak_lr', '?')}), label smoothing {training.get('label_smoothing', '?')};",
-        f"  {training.get('train_seconds', 0) / 60:.1f} min on {training.get('machine', 'a 2-core CPU')}.",
+        f"  {training.get('train_seconds', 0) / 60:.1f} min wall time on {training.get('machine', 'a 2-core CPU')}"
+        + (f" (load average {training['load_average']:.1f}: other jobs shared the cores)." if "load_average" in training
+           else "."),
         f"- Augmentation (`training/augment.py`): {training.get('augmentation', '')}",
         "",
         f"## Accuracy ({facts['test_digits']:,} MNIST test digits)",

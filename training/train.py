@@ -152,6 +152,7 @@ def train(
         "held_out_accuracy": _accuracy(model, held_images, held_labels),
         "train_seconds": round(time.perf_counter() - started, 1),
         "machine": f"{os.cpu_count()} CPU cores, {platform.processor() or platform.machine()}",
+        "load_average": round(os.getloadavg()[1], 1),  # > cores: the wall time includes other people's jobs
     }
     if out is not None:
         from training.export import export
