@@ -172,6 +172,7 @@ def renderer_rss_mb() -> float:
 
 def js_heap_mb(page) -> float:
     client = page.context.new_cdp_session(page)
+    client.send("Performance.enable")
     client.send("HeapProfiler.collectGarbage")
     metrics = {m["name"]: m["value"] for m in client.send("Performance.getMetrics")["metrics"]}
     return metrics.get("JSHeapUsedSize", 0) / 1048576
