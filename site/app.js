@@ -118,7 +118,7 @@ pad.addEventListener("pointerdown", (event) => {
   if (event.button !== 0 && event.pointerType === "mouse") return;
   event.preventDefault();
   pad.setPointerCapture(event.pointerId);
-  pad.focus({ preventScroll: true });
+  pad.focus({ preventScroll: true, focusVisible: false }); // the ring is for keyboard users
   current = { width: Number(brush.value) / BRUSH_REFERENCE_HEIGHT, points: [pointAt(event)] };
   items.push(current);
   paintStroke(current);
