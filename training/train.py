@@ -14,6 +14,7 @@ import json
 import os
 import platform
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -125,23 +126,21 @@ def train(
     print(f"{model.count_params():,} parameters; {len(base):,} digits x {config.epochs} epochs", flush=True)
 
     rng = np.random.default_rng(config.seed)
-    for epoch in range(config.epochs):
-        tick = time.perf_counter()
-        images = epoch_images(base, config, epoch)
-        made = time.perf_counter() - tick
-        order = rng.permutation(len(base))  # shuffle here so the seed fixes the order
-        history = model.fit(  # type: ignore[attr-defined]
-            images[order], targets[order], batch_size=config.batch_size, epochs=1, shuffle=False, verbose=0
-        )
-        # Validation is watched while comparing ideas; the test split is not looked at until the end.
-        watched = f" validation acc {_accuracy(model, held_images, held_labels):.4f}" if config.fit == "train" else ""
-        print(
-            f"epoch {epoch + 1:2d}/{config.epochs} loss {history.history['loss'][-1]:.4f} "
-            f"train acc {history.history['accuracy'][-1]:.4f}{watched} "
-            f"(augment {made:.0f}s, epoch {time.perf_counter() - tick:.0f}s, "
-            f"elapsed {(time.perf_counter() - started) / 60:.1f} min)",
-            flush=True,
-        )
+    # The next epoch's digits are rendered (in worker processes) while this epoch trains: TF rarely keeps
+    # both cores busy, so the augmentation mostly fills idle time instead of adding to the wall time.
+    with ThreadPoolExecutor(1) as background:
+        upcoming = background.submit(epoch_images, base, config, 0)
+        for epoch in range(config.epochs):
+            tick = time.perf_counter()
+            images = upcoming.result()
+            waited = time.perf_counter() - tick
+            if epoch + 1 < config.epochs:
+                upcoming = background.submit(epoch_images, base, config, epoch + 1)
+            order = rng.permutation(len(base))  # shuffle here so the seed fixes the order
+            history = model.fit(  # type: ignore[attr-defined]
+                images[order], targets[order], batch_size=config.batch_size, epochs=1, shuffle=False, verbose=0
+            )
+            _report(epoch, config, history.history, model, held_images, held_labels, waited, tick, started)
 
     summary = {
         **asdict(config),
@@ -161,6 +160,21 @@ def train(
         summary["bytes"] = Path(out).stat().st_size
         Path(out).with_name("training.json").write_text(json.dumps(summary, indent=1) + "\n")
     return model, summary
+
+
+def _report(
+    epoch: int, config: Config, history: dict, model: object, images: np.ndarray, labels: np.ndarray,
+    waited: float, tick: float, started: float,
+) -> None:
+    # Validation is watched while comparing ideas; the test split is not looked at until the end.
+    watched = f" validation acc {_accuracy(model, images, labels):.4f}" if config.fit == "train" else ""
+    print(
+        f"epoch {epoch + 1:2d}/{config.epochs} loss {history['loss'][-1]:.4f} "
+        f"train acc {history['accuracy'][-1]:.4f}{watched} "
+        f"(waited {waited:.0f}s for augmentation, epoch {time.perf_counter() - tick:.0f}s, "
+        f"elapsed {(time.perf_counter() - started) / 60:.1f} min)",
+        flush=True,
+    )
 
 
 def _accuracy(model: object, images: np.ndarray, labels: np.ndarray) -> float:
