@@ -13,6 +13,7 @@ spread over processes; each chunk has its own seed, so the result does not depen
 
 from __future__ import annotations
 
+import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
@@ -41,8 +42,9 @@ class Limits:
 
 
 LIMITS = Limits()
+PLAIN_FRACTION = 0.25  # share of each epoch only enlarged and re-normalised: the undisturbed reference
 DESCRIPTION = (
-    f"each epoch, {1 - 0.25:.0%} of the digits are re-rendered fresh at {UPSCALE}x resolution with rotation "
+    f"each epoch, {1 - PLAIN_FRACTION:.0%} of the digits are re-rendered fresh at {UPSCALE}x resolution with rotation "
     f"+-{LIMITS.rotation_deg:g} deg, shear +-{LIMITS.shear:g}, aspect x/ exp(+-{LIMITS.log_aspect:g}), a smooth "
     f"elastic field (up to {LIMITS.elastic_px:g} px), thicker (40%) or thinner (35%) strokes, pen-like "
     f"hardening ({LIMITS.pen_probability:.0%}) and broken strokes ({LIMITS.break_probability:.0%}), "
@@ -52,7 +54,7 @@ DESCRIPTION = (
 
 
 def _affine(rng: np.random.Generator, count: int, limits: Limits) -> np.ndarray:
-    """[count, 2, 2] maps from output (y, x) offsets to source offsets: rotation, shear, aspect, scale."""
+    """[count, 2, 2] maps from output (y, x) offsets to source offsets: rotation, shear, aspect."""
     angle = np.deg2rad(rng.uniform(-limits.rotation_deg, limits.rotation_deg, count))
     shear = rng.uniform(-limits.shear, limits.shear, count)
     aspect = np.exp(rng.uniform(-limits.log_aspect, limits.log_aspect, count))
@@ -216,11 +218,15 @@ def _augment_chunk(job: tuple[np.ndarray, int, float]) -> np.ndarray:
 def _map(function: object, jobs: list, workers: int) -> list[np.ndarray]:
     if workers <= 1:
         return [function(job) for job in jobs]  # type: ignore[operator]
-    with ProcessPoolExecutor(workers) as pool:
+    # "spawn", not Linux's default fork: the trainer has TensorFlow's threads running by now, and forking a
+    # threaded process can copy a held lock into the child; the workers need only numpy and pyapp.
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
         return list(pool.map(function, jobs))  # type: ignore[arg-type]
 
 
-def augment_split(images: np.ndarray, seed: int, clean_fraction: float = 0.25, workers: int = 2) -> np.ndarray:
+def augment_split(
+    images: np.ndarray, seed: int, clean_fraction: float = PLAIN_FRACTION, workers: int = 2
+) -> np.ndarray:
     """[N, 28, 28, 1] normalised digits -> same shape, each varied (or kept plain with `clean_fraction`)."""
     flat = images[..., 0]
     jobs = [(flat[i : i + CHUNK], seed * 100_003 + i, clean_fraction) for i in range(0, len(flat), CHUNK)]

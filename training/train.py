@@ -32,7 +32,7 @@ class Config:
     peak_lr: float = 4e-3
     weight_decay: float = 1e-4
     label_smoothing: float = 0.05
-    clean_fraction: float = 0.25  # share of each epoch left as plain (re-normalised) MNIST
+    clean_fraction: float = augment.PLAIN_FRACTION  # share of each epoch left plain (enlarged, re-normalised)
     augment: bool = True
     fit: str = "all"  # "all": train+validation (shipped); "train": hold validation out to compare ideas
     seed: int = 0
