@@ -170,15 +170,20 @@ def on_choose_digit(event) -> None:
     element("digits").querySelector(f'[data-index="{_selected}"]').focus()
 
 
+# The ten probability bars, looked up once: every read updates them.
+_bars = [
+    (item, item.querySelector(".fill").style, item.querySelector(".pct"))
+    for item in (document.querySelectorAll("#bars li").item(label) for label in range(10))
+]
+
+
 def show_selected(reading: recognize.Reading) -> None:
     digit = reading.digits[_selected] if reading.digits else None
-    bars = element("bars").querySelectorAll("li")
-    for label in range(10):
-        item = bars.item(label)
-        known = digit is not None and digit.probabilities is not None
+    known = digit is not None and digit.probabilities is not None
+    for label, (item, fill, percent) in enumerate(_bars):
         share = float(digit.probabilities[label]) if known else 0.0
-        item.querySelector(".fill").style.width = f"{share * 100:.1f}%"
-        item.querySelector(".pct").textContent = f"{share * 100:.0f}%" if digit is not None else "–"
+        fill.width = f"{share * 100:.1f}%"
+        percent.textContent = f"{share * 100:.0f}%" if digit is not None else "–"
         item.classList.toggle("top", digit is not None and digit.label == label)
     draw_seen(digit.image if digit is not None else np.zeros((MODEL_SIDE, MODEL_SIDE), dtype=np.float32))
 
