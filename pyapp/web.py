@@ -11,7 +11,7 @@ import js
 import numpy as np
 from pyodide.ffi import create_proxy, to_js
 
-from pyapp import recognize
+from pyapp import images, recognize
 from pyapp.config import MODEL_INPUT, MODEL_OUTPUT, MODEL_SIDE
 
 document = js.document
@@ -232,11 +232,9 @@ async def on_image_file(event) -> None:
         )
         return
     try:
-        from pyapp import images
-
         rgba = images.decode_image(data)
-    except Exception as error:
-        message = str(error) if type(error).__name__ == "ImageError" else "it could not be read as an image"
+    except Exception as error:  # an ImageError says what is wrong; anything else is a file Pillow chokes on
+        message = str(error) if isinstance(error, images.ImageError) else "it could not be read as an image"
         js.console.warn(f"image refused: {error!r}")
         alert_user(f"Could not read “{name}”: {message}. Your drawing is unchanged.")
         return
