@@ -1,6 +1,6 @@
 """Train the shipped digit model on MNIST and export it to model/digits.onnx.
 
-    python -m training.train                     # the shipped model: 60k digits, augmented, 12-17 min on 2 cores
+    python -m training.train                     # the shipped model: 60k digits, augmented, 15-28 min on 2 cores
     python -m training.train --epochs 2 --no-augment --fit train --out none   # a quick look at validation
 
 Every image the model sees went through the page's own normalisation (pyapp.preprocess.normalise_ink), so
@@ -28,8 +28,8 @@ from training.data import Mnist, Split, load_mnist
 @dataclass(frozen=True)
 class Config:
     epochs: int = 15
-    batch_size: int = 256
-    peak_lr: float = 4e-3
+    batch_size: int = 128
+    peak_lr: float = 3e-3
     weight_decay: float = 1e-4
     label_smoothing: float = 0.05
     clean_fraction: float = augment.PLAIN_FRACTION  # share of each epoch left plain (enlarged, re-normalised)
