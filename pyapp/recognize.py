@@ -39,6 +39,9 @@ DOT_MAX_SIDE = 0.3  # ...and no longer than this share of the pad's shorter side
 # 42% at the median, and only 0.05% of them cover more than 75% of a box that is not a thin bar.
 MAX_COVERAGE = 0.75
 MIN_FILL_ASPECT = 0.35  # short side / long side: below it the box is a bar (a "1"), full by nature
+# A straight line across a digit meets its strokes at most 3 or 4 times (an 8: 3); a zigzag scribble meets
+# them many times. Above this median count, along columns or rows, the mark is a scribble.
+MAX_CROSSINGS = 5
 # Wider than this times its height, a mark is a horizontal line or a dash (no digit is; a "1" is tall).
 MAX_ASPECT = 4.0
 # Below this top probability the model is guessing: say so instead of showing a wrong digit. Measured
@@ -164,14 +167,24 @@ def _too_small(seg: Segment, pad_side: int) -> bool:
     return long_side < DOT_MAX_SIDE * pad_side and long_side < DOT_LENGTH * _thickness(mask)
 
 
+def _median_crossings(mask: np.ndarray, axis: int) -> float:
+    """Median, over the lines along `axis` that meet ink, of how many separate strokes each line crosses."""
+    starts = (np.diff(mask.astype(np.int8), axis=axis, prepend=0) == 1).sum(axis=axis)
+    crossed = starts[starts > 0]
+    return float(np.median(crossed)) if crossed.size else 0.0
+
+
 def _problem(seg: Segment) -> str:
     """Why a (big enough) mark is not a digit, or "" when it may be one."""
     height, width = seg.ink.shape
     if width > MAX_ASPECT * height:
         return "a line"
+    mask = seg.ink >= MASK_THRESHOLD
     # A filled box is a scribble, but a bar is not (a "1" drawn straight down fills its own thin box).
     fat = min(height, width) >= MIN_FILL_ASPECT * max(height, width) and min(height, width) > 2
-    if fat and float((seg.ink >= MASK_THRESHOLD).mean()) > MAX_COVERAGE:
+    if fat and float(mask.mean()) > MAX_COVERAGE:
+        return "a scribble"
+    if max(_median_crossings(mask, 0), _median_crossings(mask, 1)) > MAX_CROSSINGS:
         return "a scribble"
     return ""
 

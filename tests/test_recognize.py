@@ -7,6 +7,7 @@ import time
 import numpy as np
 import pytest
 from helpers import MODEL, blank, digit_pad, mnist_number, mnist_number_pads, mnist_test, number_pad
+from PIL import Image, ImageDraw
 
 from pyapp import recognize
 from pyapp.recognize import MIN_CONFIDENCE, Choice, Prepared, decide, prepare, read
@@ -80,6 +81,15 @@ def test_dense_zigzag_scribble_is_not_a_digit() -> None:
     pad[(rows % 12 < 10) & (np.arange(280)[None, :] > 20) & (np.arange(280)[None, :] < 260)] = 0
     pad[..., 3] = 255
     assert read(pad, confident(8)).text == ""
+
+
+def test_an_open_zigzag_scribble_across_a_wide_pad_is_not_a_digit() -> None:
+    """Twelve strokes back and forth, with white between them: not full enough to be a filled box."""
+    pad = Image.fromarray(blank(300, 600))
+    points = [(20 if row % 2 else 580, 20 + row * 260 / 11) for row in range(12)]
+    ImageDraw.Draw(pad).line(points, fill=(0, 0, 0, 255), width=16)
+    reading = read(np.asarray(pad), confident(5))
+    assert reading.text == "" and "scribble" in reading.hint
 
 
 @pytest.mark.parametrize("thickness", [2, 12])
