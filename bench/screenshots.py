@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import sys
 import tempfile
-import threading
 from pathlib import Path
 
 from playwright.sync_api import sync_playwright
@@ -16,7 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import serve  # noqa: E402
-from tests.conftest import CHROMIUM, CHROMIUM_ARGS, wait_until_ready  # noqa: E402
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS, start_server, wait_until_ready  # noqa: E402
 from tests.pad import draw_number, wait_for_result  # noqa: E402
 
 SIZES = {
@@ -31,10 +30,8 @@ SIZES = {
 
 
 def main() -> None:
-    site = serve.build(Path(tempfile.mkdtemp()) / "dist")
-    server = serve.make_server(site, "127.0.0.1", 0)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{server.server_address[1]}/"
+    base, server = start_server(serve.build(Path(tempfile.mkdtemp()) / "dist"))
+    url = base + "/"
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         for name, options in SIZES.items():

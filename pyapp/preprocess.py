@@ -33,7 +33,11 @@ def ink_from_rgba(rgba: np.ndarray) -> np.ndarray:
 
 def ink_box(ink: np.ndarray, threshold: float = INK_THRESHOLD) -> tuple[int, int, int, int] | None:
     """(top, left, bottom, right), exclusive ends, of the pixels with ink; None when there is none."""
-    mask = ink > threshold
+    return mask_box(ink > threshold)
+
+
+def mask_box(mask: np.ndarray) -> tuple[int, int, int, int] | None:
+    """(top, left, bottom, right), exclusive ends, of a boolean mask's True pixels; None when there are none."""
     rows = np.flatnonzero(mask.any(axis=1))
     if rows.size == 0:
         return None

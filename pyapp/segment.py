@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from pyapp.preprocess import mask_box
+
 # Ink at or above this is a pixel of a stroke. Higher than preprocess.INK_THRESHOLD so that paper grain
 # and the faint halo of anti-aliasing do not bridge neighbouring digits; the halo is kept in the crops.
 MASK_THRESHOLD = 0.25
@@ -271,14 +273,6 @@ def _cut_columns(profile: np.ndarray, height: int) -> list[int]:
     return cuts
 
 
-def _tight(mask: np.ndarray) -> tuple[int, int, int, int] | None:
-    rows = np.flatnonzero(mask.any(axis=1))
-    if rows.size == 0:
-        return None
-    cols = np.flatnonzero(mask.any(axis=0))
-    return int(rows[0]), int(cols[0]), int(rows[-1]) + 1, int(cols[-1]) + 1
-
-
 def _dilate(mask: np.ndarray) -> np.ndarray:
     """3x3 dilation, so a crop keeps the anti-aliased rim of its own strokes."""
     grown = mask.copy()
@@ -294,7 +288,7 @@ def _piece(ink: np.ndarray, local: np.ndarray, origin: tuple[int, int], start: i
     """The ink of a group's columns [start, stop) (local to the group's box at origin) as a Segment."""
     part = np.zeros_like(local)
     part[:, start:stop] = local[:, start:stop]
-    piece = _tight(part)
+    piece = mask_box(part)
     if piece is None:
         return None
     p_top, p_left, p_bottom, p_right = piece
@@ -306,7 +300,7 @@ def _piece(ink: np.ndarray, local: np.ndarray, origin: tuple[int, int], start: i
 
 def _group_segments(ink: np.ndarray, mask: np.ndarray) -> list[Segment]:
     """A group's mask (full size) -> one Segment, or several when it is too wide for one digit."""
-    box = _tight(mask)
+    box = mask_box(mask)
     if box is None:
         return []
     top, left, bottom, right = box
@@ -369,7 +363,7 @@ def _alternative_cuts(profile: np.ndarray, height: int, fixed: list[int]) -> lis
 
 
 def _group_candidates(ink: np.ndarray, mask: np.ndarray, alternatives: bool) -> Candidates | None:
-    box = _tight(mask)
+    box = mask_box(mask)
     if box is None:
         return None
     top, left, bottom, right = box
