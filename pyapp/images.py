@@ -21,6 +21,11 @@ BACKGROUND_BLOCK = 1 / 25  # tile size of the paper-brightness estimate, as a sh
 # After flattening, a pixel this much darker than its surroundings (0..1) is fully ink; paper noise
 # below NOISE_FLOOR is white.
 NOISE_FLOOR = 0.04
+# An image whose paper is this share or more of exactly-white pixels is clean (a drawing exported from the
+# pad or a paint program, a thresholded scan): its ink is read as it is, like the pad's. Flattening and
+# stretching it would thicken the strokes and drop their anti-aliased rim (measured on the 10k MNIST test
+# digits saved as PNG: 99.56% read right that way, against 99.64% for the same pixels on the pad).
+CLEAN_PAPER = 0.5
 
 
 class ImageError(ValueError):
@@ -111,6 +116,8 @@ def _background(grey: np.ndarray) -> np.ndarray:
 
 def _ink(grey: np.ndarray) -> np.ndarray:
     """Grey paper with dark ink -> ink in [0, 1]: darkness relative to the local paper, stretched."""
+    if float(np.mean(grey >= 1.0 - 0.5 / 255)) >= CLEAN_PAPER:
+        return 1.0 - grey
     background = _background(grey)
     # Relative to the paper: light falls on ink and paper alike, so in a shadow both are darker.
     darkness = (background - grey) / np.maximum(background, 0.1)

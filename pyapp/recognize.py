@@ -25,7 +25,7 @@ import numpy as np
 
 from pyapp.config import MODEL_SIDE
 from pyapp.preprocess import ink_from_rgba, normalise_ink
-from pyapp.segment import MASK_THRESHOLD, Segment, candidates
+from pyapp.segment import MASK_THRESHOLD, Candidates, Segment, candidates, join, joinable, joined_group
 
 # A mark whose long side is below this share of the pad's shorter side is a dot, not a digit (a
 # digit drawn that small on a 280 px pad would be 11 px: too small to read reliably anyway).
@@ -46,11 +46,13 @@ MIN_FILL_ASPECT = 0.35  # short side / long side: below it the box is a bar (a "
 MAX_CROSSINGS = 5
 # Wider than this times its height, a mark is a horizontal line or a dash (no digit is; a "1" is tall).
 MAX_ASPECT = 4.0
-# Below this top probability the model is guessing: say so instead of showing a wrong digit. Measured
-# on the 10k MNIST test digits drawn on a pad and read through prepare (model of 2026-11-25, 99.44%):
-# 0.6 holds back 1.35% of digits and cuts the errors among those shown from 0.57% to 0.19%; 0.7 would
-# hold back 2.4% (0.12% errors), 0.9 9.5%. Each digit of a number can be held back, so stay low.
-MIN_CONFIDENCE = 0.6
+# Below SURE the model may be wrong: the digit is still shown, with a hint naming the runner-up ("Probably
+# a 4, but it could be a 9") and an amber box. Below MIN_CONFIDENCE it is guessing: the text is "" and the
+# hint asks "is it a 4 or a 9?". Measured on the 10k MNIST test digits drawn on a pad (see the model card):
+# of the digits whose top probability is in [0.4, 0.6), about 70% are right, so hiding them all (as a 0.6
+# cut-off did) lost more right answers than it saved wrong ones; below 0.4 fewer than half are right.
+SURE = 0.6
+MIN_CONFIDENCE = 0.4
 # Pads larger than this (long side, px) are averaged down by an integer factor first: the page's pad is
 # about 600x300 (1200x600 on a 2x screen) and is read at about 300x150 whatever the screen. A digit needs
 # far fewer pixels (the model sees 20), and in Pyodide this halves the time of a read (measured 2.2 -> 1.3 ms
@@ -59,7 +61,7 @@ MAX_WORK_SIDE = 320
 # Touching digits: prepare puts every way of cutting a group that segment.candidates offers into the one
 # batch, and decide keeps, per group, the path of pieces with the best score: the sum over its pieces of
 # log(top probability) - PIECE_COST - ASPECT_COST * (how far the piece is wider than WIDE_PIECE heights)
-# - UNSURE_COST when the model is below MIN_CONFIDENCE on it, minus CUT_COST times the ink each cut goes
+# - UNSURE_COST when the model is below SURE on it, minus CUT_COST times the ink each cut goes
 # through (segment.Candidates.cut_ink: touching digits meet in a thin joint, a wide digit cut in two loses
 # whole strokes). So a group is cut only when the model is clearly surer of the pieces than of the whole.
 # Tuned on MNIST numbers (tests/helpers.mnist_number, touching and separated) and single MNIST digits so
@@ -71,6 +73,8 @@ CUT_COST = 3.0
 UNSURE_COST = 1.0
 SHORT_PIECE = 0.5
 SHORT_COST = 4.0
+# Stacked groups (segment.joinable: a 5 whose bar floats above it) are also read as one piece; they are
+# joined when that one piece scores higher than the two groups' own best readings.
 
 ORDINALS = ("1st", "2nd", "3rd")
 
@@ -90,6 +94,16 @@ class Choice:
 
 
 @dataclass(frozen=True)
+class Join:
+    """Two neighbouring groups (indices into Prepared.choices) that may be one broken digit, read whole
+    by the batch's row."""
+
+    first: int
+    second: int
+    row: int
+
+
+@dataclass(frozen=True)
 class Prepared:
     """What prepare found: the model's input, one row per candidate piece, or a hint when there is nothing
     to read. Without choices every row is a digit; with them, decide picks which rows are the digits."""
@@ -100,6 +114,7 @@ class Prepared:
     segments: list[Segment] = field(default_factory=list)
     hint: str = ""  # set when prepare already knows the answer is "" (empty pad, dot, scribble, line)
     choices: list[Choice] = field(default_factory=list)  # one per group of ink; [] = each row is a digit
+    joins: list[Join] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -107,12 +122,13 @@ class Digit:
     box: tuple[int, int, int, int]  # (top, left, bottom, right) in the pad's pixels, exclusive ends
     image: np.ndarray  # float32 [28, 28]: what the model saw
     probabilities: np.ndarray  # float32 [10]
-    label: int | None  # None when the model is unsure
+    label: int | None  # None when the model is guessing (below MIN_CONFIDENCE)
+    sure: bool = True  # False below SURE: shown, with a hint
 
 
 @dataclass(frozen=True)
 class Reading:
-    text: str  # the digits left to right; "" when empty, refused or unsure
+    text: str  # the digits left to right; "" when empty, refused or guessing
     digits: list[Digit] = field(default_factory=list)
     hint: str = ""  # for people: why text is "" ("Draw a digit", "Not sure: is it a 4 or a 9?")
 
@@ -179,7 +195,7 @@ def _median_crossings(mask: np.ndarray, axis: int) -> float:
 def _problem(seg: Segment) -> str:
     """Why a (big enough) mark is not a digit, or "" when it may be one."""
     height, width = seg.ink.shape
-    if width > MAX_ASPECT * height:
+    if _flat(seg):
         return "a line"
     mask = seg.ink >= MASK_THRESHOLD
     # A filled box is a scribble, but a bar is not (a "1" drawn straight down fills its own thin box).
@@ -189,6 +205,24 @@ def _problem(seg: Segment) -> str:
     if max(_median_crossings(mask, 0), _median_crossings(mask, 1)) > MAX_CROSSINGS:
         return "a scribble"
     return ""
+
+
+def _flat(seg: Segment) -> bool:
+    height, width = seg.ink.shape
+    return width > MAX_ASPECT * height
+
+
+def _join_bars(groups: list[Candidates]) -> list[Candidates]:
+    """A bar too flat to be a digit, stacked on its neighbour, is part of it: a 5 whose bar was drawn apart."""
+    joined: list[Candidates] = []
+    for group in groups:
+        previous = joined[-1] if joined else None
+        flat = previous is not None and any(_flat(s) for g in (previous, group) for s in g.default_segments())
+        if previous is not None and flat and joinable(previous, group):
+            joined[-1] = joined_group([previous, group])
+        else:
+            joined.append(group)
+    return joined
 
 
 def _screen(segments: list[Segment], pad_side: int) -> tuple[list[Segment], str]:
@@ -224,7 +258,7 @@ def prepare(rgba: np.ndarray) -> Prepared:
         return _refused("Draw a digit")
     ink = ink_from_rgba(_as_numbers(pixels))
     work, factor = _reduce(ink)
-    groups = candidates(work)
+    groups = _join_bars(candidates(work))
     # Dots, lines and scribbles are judged on the rule-based reading, as segment.segment cuts it.
     owned = sorted(
         ((s, g) for g, group in enumerate(groups) for s in group.default_segments()), key=lambda p: _reading_order(p[0])
@@ -236,7 +270,8 @@ def prepare(rgba: np.ndarray) -> Prepared:
     segments: list[Segment] = []
     images: list[np.ndarray] = []
     choices: list[Choice] = []
-    for g in sorted({g for s, g in owned if id(s) in kept_ids}):
+    chosen = sorted({g for s, g in owned if id(s) in kept_ids})
+    for g in chosen:
         group = groups[g]
         pieces = []
         for (i, j), seg in zip(group.pieces, group.segments, strict=True):
@@ -248,10 +283,18 @@ def prepare(rgba: np.ndarray) -> Prepared:
         choices.append(
             Choice(len(group.cuts), tuple(pieces), group.default, (group.box[2] - group.box[0]) * factor, group.cut_ink)
         )
+    joins = []
+    for index, (g, h) in enumerate(zip(chosen[:-1], chosen[1:], strict=True)):
+        joined = join([groups[g], groups[h]]) if joinable(groups[g], groups[h]) else None
+        image = None if joined is None else normalise_ink(joined.ink)
+        if image is not None:
+            segments.append(_scaled(joined, factor))
+            images.append(image)
+            joins.append(Join(index, index + 1, len(images) - 1))
     if not images:
         return _refused("Draw a digit")
     batch = np.stack(images)[..., None].astype(np.float32)
-    return Prepared(batch, segments, "", choices)
+    return Prepared(batch, segments, "", choices, joins)
 
 
 def _as_numbers(pixels: np.ndarray) -> np.ndarray:
@@ -272,21 +315,43 @@ def _as_numbers(pixels: np.ndarray) -> np.ndarray:
         raise ValueError(f"expected numeric RGBA pixels, got dtype {pixels.dtype}") from error
 
 
-def _unsure_hint(digits: list[Digit]) -> str:
-    unsure = [(i, d) for i, d in enumerate(digits) if d.label is None]
-    if not unsure:
-        return ""
-    index, digit = unsure[0]
+def _runner_up(digit: Digit) -> tuple[str, str]:
+    """The two likeliest digits with their article: ("an 8", "a 3")."""
     first, second = (int(k) for k in np.argsort(-digit.probabilities, kind="stable")[:2])
-    question = f"is it a {first} or a {second}?"
+    return _with_article(first), _with_article(second)
+
+
+def _with_article(digit: int) -> str:
+    return f"an {digit}" if digit == 8 else f"a {digit}"
+
+
+def _hint(digits: list[Digit]) -> str:
+    """What to tell people about the doubtful digits: a question when one is a guess, else a caveat."""
+    doubtful = [(i, d) for i, d in enumerate(digits) if d.label is None]
+    guessing = bool(doubtful)
+    doubtful = doubtful or [(i, d) for i, d in enumerate(digits) if not d.sure]
+    if not doubtful:
+        return ""
+    index, digit = doubtful[0]
+    first, second = _runner_up(digit)
+    more = f" (and {len(doubtful) - 1} more)" if len(doubtful) > 1 else ""
+    if guessing:
+        question = f"is it {first} or {second}?"
+        if len(digits) == 1:
+            return f"Not sure: {question}"
+        return f"Not sure about the {_ordinal(index)} digit: {question}{more}"
     if len(digits) == 1:
-        return f"Not sure: {question}"
-    more = f" (and {len(unsure) - 1} more)" if len(unsure) > 1 else ""
-    return f"Not sure about the {_ordinal(index)} digit: {question}{more}"
+        return f"Probably {first}, but it could be {second}"
+    return f"The {_ordinal(index)} digit is probably {first}, but it could be {second}{more}"
 
 
-def _best_path(choice: Choice, scores: np.ndarray, widths: np.ndarray, heights: np.ndarray) -> list[int]:
-    """The rows of the best-scoring path of pieces through one group (see PIECE_COST)."""
+def _piece_score(score: float, width: float, height: float) -> float:
+    """A piece's part of a reading's score (see PIECE_COST): the model's confidence, less the costs."""
+    return score - PIECE_COST - ASPECT_COST * max(0.0, width / max(height, 1.0) - WIDE_PIECE)
+
+
+def _best_path(choice: Choice, scores: np.ndarray, widths: np.ndarray, heights: np.ndarray) -> tuple[list[int], float]:
+    """The rows of the best-scoring path of pieces through one group (see PIECE_COST), and its score."""
     best = np.full(choice.cuts, -np.inf)
     best[0] = 0.0
     back: list[tuple[int, int] | None] = [None] * choice.cuts
@@ -295,8 +360,7 @@ def _best_path(choice: Choice, scores: np.ndarray, widths: np.ndarray, heights: 
             continue
         score = best[i]
         if row >= 0:
-            aspect = widths[row] / max(choice.height, 1)
-            score += scores[row] - PIECE_COST - ASPECT_COST * max(0.0, aspect - WIDE_PIECE)
+            score += _piece_score(scores[row], widths[row], choice.height)
             score -= SHORT_COST * (heights[row] < SHORT_PIECE * choice.height)
         if i > 0 and choice.cut_ink:
             score -= CUT_COST * choice.cut_ink[i]
@@ -307,7 +371,7 @@ def _best_path(choice: Choice, scores: np.ndarray, widths: np.ndarray, heights: 
         node, row = back[node]
         if row >= 0:
             rows.append(row)
-    return rows[::-1]
+    return rows[::-1], float(best[-1])
 
 
 def _chosen_rows(prepared: Prepared, probs: np.ndarray) -> list[int]:
@@ -316,10 +380,22 @@ def _chosen_rows(prepared: Prepared, probs: np.ndarray) -> list[int]:
     if not prepared.choices:
         return list(range(count))
     top = probs.max(axis=1)
-    scores = np.log(np.maximum(top, 1e-6)) - UNSURE_COST * (top < MIN_CONFIDENCE)
+    scores = np.log(np.maximum(top, 1e-6)) - UNSURE_COST * (top < SURE)
     boxes = np.array([s.box for s in prepared.segments], dtype=np.float64).reshape(-1, 4)
     widths, heights = boxes[:, 3] - boxes[:, 1], boxes[:, 2] - boxes[:, 0]
-    rows = [row for choice in prepared.choices for row in _best_path(choice, scores, widths, heights)]
+    paths = [_best_path(choice, scores, widths, heights) for choice in prepared.choices]
+    picked = [rows for rows, _ in paths]
+    joined_groups: set[int] = set()
+    # A broken digit: read two stacked groups as one piece when that beats reading each on its own.
+    gains = [
+        (_piece_score(scores[j.row], widths[j.row], heights[j.row]) - paths[j.first][1] - paths[j.second][1], j)
+        for j in prepared.joins
+    ]
+    for gain, joined in sorted(gains, key=lambda pair: -pair[0]):
+        if gain > 0 and not joined_groups & {joined.first, joined.second}:
+            picked[joined.first], picked[joined.second] = [joined.row], []
+            joined_groups |= {joined.first, joined.second}
+    rows = [row for chosen in picked for row in chosen]
     return sorted(rows, key=lambda row: _reading_order(prepared.segments[row]))
 
 
@@ -331,14 +407,16 @@ def decide(prepared: Prepared, probabilities: np.ndarray | None) -> Reading:
     probs = np.asarray(probabilities, dtype=np.float32).reshape(count, -1)
     if probs.shape[1] != 10:
         raise ValueError(f"expected probabilities of shape ({count}, 10), got {probs.shape}")
-    probs = np.nan_to_num(probs, nan=0.0, posinf=0.0, neginf=0.0)  # a broken row reads as unsure
+    probs = np.nan_to_num(probs, nan=0.0, posinf=0.0, neginf=0.0)  # a broken row reads as a guess
     digits = []
     for row in _chosen_rows(prepared, probs):
         best = int(probs[row].argmax())
-        label = best if probs[row, best] >= MIN_CONFIDENCE else None
-        digits.append(Digit(prepared.segments[row].box, prepared.batch[row, ..., 0], probs[row], label))
-    hint = _unsure_hint(digits)
-    text = "" if hint else "".join(str(d.label) for d in digits)
+        top = float(probs[row, best])
+        label = best if top >= MIN_CONFIDENCE else None
+        digits.append(Digit(prepared.segments[row].box, prepared.batch[row, ..., 0], probs[row], label, top >= SURE))
+    hint = _hint(digits)
+    guessing = any(d.label is None for d in digits)
+    text = "" if guessing else "".join(str(d.label) for d in digits)
     return Reading(text, digits, hint)
 
 

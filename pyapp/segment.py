@@ -52,6 +52,15 @@ MIN_PIECE = 0.1
 MAX_PIECE_ASPECT = 1.3
 WHOLE_ASPECT = 1.6
 MAX_PIECES = 120  # pieces per pad in all (each is a row of the model's batch); beyond it, rule-based cuts only
+# joinable(): two neighbouring groups that are stacked (sharing at most STACK_OVERLAP of the shorter one's
+# rows) or where one is at most SHORT_PART of the other's height may be one broken digit: a 5 whose top bar
+# does not meet its body, a 1 drawn in two strokes, a 9 whose stem stands apart. Digits in a line are side
+# by side and about equally tall, so the rules above never join these; the model is asked instead, with the
+# two together no wider than JOIN_ASPECT heights and at most STACK_GAP heights apart in columns.
+STACK_OVERLAP = 0.5
+SHORT_PART = 0.5
+JOIN_ASPECT = 1.8
+STACK_GAP = 0.25
 # No pad holds more digits than this; beyond it pieces are treated as fragments or noise.
 MAX_DIGITS = 40
 
@@ -415,6 +424,40 @@ def candidates(ink: np.ndarray, threshold: float = MASK_THRESHOLD, max_pieces: i
             budget -= len(found.pieces)
             groups.append(found)
     return sorted(groups, key=lambda g: (g.box[1] + g.box[3], g.box[0]))
+
+
+def joinable(first: Candidates, second: Candidates) -> bool:
+    """Whether two groups may be one broken digit: stacked, or one much shorter, and close (see STACK_OVERLAP)."""
+    (a_top, a_left, a_bottom, a_right), (b_top, b_left, b_bottom, b_right) = first.box, second.box
+    shorter, taller = sorted((a_bottom - a_top, b_bottom - b_top))
+    shared_rows = min(a_bottom, b_bottom) - max(a_top, b_top)
+    height = max(a_bottom, b_bottom) - min(a_top, b_top)
+    width = max(a_right, b_right) - min(a_left, b_left)
+    column_gap = max(a_left, b_left) - min(a_right, b_right)
+    apart = shared_rows <= STACK_OVERLAP * shorter or shorter <= SHORT_PART * taller
+    return apart and width <= JOIN_ASPECT * height and column_gap <= STACK_GAP * height
+
+
+def join(groups: list[Candidates]) -> Segment | None:
+    """The rule-based pieces of several groups as one Segment (a broken digit read whole)."""
+    parts = [s for group in groups for s in group.default_segments()]
+    if not parts:
+        return None
+    top, left = min(s.box[0] for s in parts), min(s.box[1] for s in parts)
+    bottom, right = max(s.box[2] for s in parts), max(s.box[3] for s in parts)
+    ink = np.zeros((bottom - top, right - left), dtype=np.float32)
+    for s in parts:
+        region = ink[s.box[0] - top : s.box[2] - top, s.box[1] - left : s.box[3] - left]
+        np.maximum(region, s.ink, out=region)
+    return Segment((top, left, bottom, right), ink)
+
+
+def joined_group(groups: list[Candidates]) -> Candidates:
+    """Several groups as one group of one piece, without other cuts (see join)."""
+    whole = join(groups)
+    if whole is None:  # no group has ink: keep the first as it is
+        return groups[0]
+    return Candidates(whole.box, (whole.box[1], whole.box[3]), ((0, 1),), (whole,), (0, 1), (0.0, 0.0))
 
 
 def segment(ink: np.ndarray, threshold: float = MASK_THRESHOLD) -> list[Segment]:

@@ -206,7 +206,7 @@ def draw_boxes(reading: recognize.Reading) -> None:
     context.font = f"bold {max(14, overlay.height // 14)}px system-ui, sans-serif"
     for index, digit in enumerate(reading.digits):
         top, left, bottom, right = digit.box
-        context.strokeStyle = BOX_COLOUR if digit.label is not None else UNSURE_COLOUR
+        context.strokeStyle = BOX_COLOUR if digit.label is not None and digit.sure else UNSURE_COLOUR
         context.fillStyle = context.strokeStyle
         solid = index == _selected or len(reading.digits) == 1
         context.setLineDash(to_js([] if solid else [line * 3, line * 2]))
