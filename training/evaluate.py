@@ -9,6 +9,7 @@ onnxruntime-web). The MNIST test split is used only here and in the tests, never
 from __future__ import annotations
 
 import argparse
+import hashlib
 import importlib
 import json
 import time
@@ -121,7 +122,8 @@ def onnx_facts(path: Path) -> dict[str, object]:
     proto = onnx.load(str(path))
     weights = sum(int(np.prod(t.dims)) for t in proto.graph.initializer)
     ops = sorted({node.op_type for node in proto.graph.node})
-    return {"bytes": path.stat().st_size, "weights": weights, "ir": proto.ir_version,
+    return {"bytes": path.stat().st_size, "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+            "weights": weights, "ir": proto.ir_version,
             "opset": proto.opset_import[0].version, "ops": ops}
 
 
@@ -188,7 +190,7 @@ def model_card(facts: dict, training: dict) -> str:
         f"- {training.get('architecture', 'BatchNorm CNN')}",
         f"- {training.get('parameters', 0):,} parameters in Keras (BatchNorm statistics included); "
         f"{facts['weights']:,} weights in the ONNX file (BatchNorm folded into the convolutions); "
-        f"{facts['bytes']:,} bytes, float32.",
+        f"{facts['bytes']:,} bytes, float32; sha256 `{facts['sha256']}`.",
         f"- onnxruntime (CPython, CPU, one thread, batch of 1): {facts['ms_per_image']:.3f} ms per image (median).",
         "",
         "## Data and training",
@@ -229,8 +231,9 @@ def model_card(facts: dict, training: dict) -> str:
         "",
         "Pen widths are separable max/min filters on the 280 px pad, where strokes are about 15-30 px wide;",
         "slant is a shear about the pad's centre; small, tiny and corner digits are painted at 1-4x instead of",
-        "7-10x. 'app' columns are `pyapp.recognize.read`'s answers: it stays silent when unsure or when it",
-        "takes the mark for a dot, line or scribble, which counts as not correct here.",
+        "7-10x. 'app' columns are `pyapp.recognize.read`'s answers (what `python -m pyapp` prints): it says",
+        "nothing when it is guessing (top probability under 40%) or takes the mark for a dot, line or",
+        "scribble, and a broken digit may be read as two; each counts as not correct here.",
         "",
         "## Limits",
         "",
@@ -248,7 +251,7 @@ def _app_rows(facts: dict) -> list[str]:
         return []
     return [
         f"| pad path through `pyapp.recognize.read` (the app's answer) | {facts['app_correct']:.2%} correct, "
-        f"{facts['app_silent']:.2%} no answer (unsure or refused), {facts['app_wrong']:.2%} wrong |"
+        f"{facts['app_silent']:.2%} no answer or several digits, {facts['app_wrong']:.2%} wrong |"
     ]
 
 
