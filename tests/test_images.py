@@ -63,6 +63,17 @@ def test_grey_levels_are_kept(drawing: np.ndarray) -> None:
     assert values.size > 10  # anti-aliased edges, not a binary image
 
 
+@pytest.mark.parametrize("paper", [255, 215])
+def test_small_digit_crop_filling_its_frame(paper: int) -> None:
+    # A dataset's 16x16 crop (USPS-style, the digit stretched to the edges): the tile-wise paper estimate of
+    # a photo would take the digit for paper and find no ink.
+    digit = Image.fromarray(number_pad([8], height=280, pen=40)).convert("L").crop((90, 50, 190, 230))
+    darkness = 1 - np.asarray(digit.resize((16, 16), Image.BILINEAR), dtype=np.float32) / 255
+    shown = np.round(paper - (paper - 20) * darkness).astype(np.uint8)  # ink at 20 on paper at `paper`
+    out = _ink(decode_image(encode(shown)))
+    assert out.max() > 0.9 and np.corrcoef(out.ravel(), darkness.ravel())[0, 1] > 0.95
+
+
 def test_light_ink_on_dark_is_inverted(drawing: np.ndarray) -> None:
     inverted = drawing.copy()
     inverted[..., :3] = 255 - inverted[..., :3]

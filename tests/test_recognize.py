@@ -52,6 +52,11 @@ def test_click_with_any_brush_is_a_dot(brush: int) -> None:
     assert reading.text == "" and "small" in reading.hint
 
 
+@pytest.mark.parametrize("digit", [4, 8])
+def test_small_digit_with_a_thick_pen_is_not_a_dot(digit: int) -> None:
+    assert prepare(digit_pad(digit, 280, scale=32 / 280, pen=12)).hint == ""  # long side 2.6-2.9 pen widths
+
+
 def test_ordinals() -> None:
     from pyapp.recognize import _ordinal
 

@@ -216,6 +216,8 @@ def test_the_cli_prints_its_url_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> N
         stderr=subprocess.PIPE,
         text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        # A shell's background job (`pytest &`) ignores SIGINT, and so would the server: give it Ctrl+C back.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         url = ""
