@@ -382,11 +382,11 @@ def test_model_does_not_read_non_digits(predict) -> None:
 
 @needs_model
 def test_model_reads_touching_mnist_numbers(predict) -> None:
-    pads = mnist_number_pads((-0.05, 0.02), trials=150, seed=11)
+    pads = mnist_number_pads((-0.05, 0.02), trials=400, seed=11)
     readings = [(read(pad, predict), truth) for pad, truth in pads]
-    # On these 150: 68% right and 71% with the right count when cutting by column ink alone, 79% and 81% with
-    # the model judging the cuts (1000 other numbers: 68% / 71% -> 82% / 86%).
-    assert sum(r.text == truth for r, truth in readings) / len(pads) >= 0.72
+    # On these 400, with the model judging the cuts: 77.0% right and 78.5% with the right count (the float
+    # model before int8: 78.0% / 79.5%). 150 were too few: one number moved the count across its bound.
+    assert sum(r.text == truth for r, truth in readings) / len(pads) >= 0.74
     assert sum(len(r.digits) == len(truth) for r, truth in readings) / len(pads) >= 0.76
 
 

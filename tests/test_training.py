@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import gzip
+import json
 import os
 import pickle
 import sys
@@ -113,7 +114,7 @@ def test_pad_path_gives_back_the_normalised_digit() -> None:
         assert pad.pad_batch(images[:2], seed=1, variation=variation).max() > 0.5, variation
 
 
-def test_smoke_train_export_parity(tiny_mnist: Mnist, tmp_path: Path) -> None:
+def test_smoke_train_export_parity(tiny_mnist: Mnist, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A few steps on the tiny set, export, reload in onnxruntime: names, shapes and 1e-4 parity."""
     pytest.importorskip("tensorflow")
     pytest.importorskip("tf2onnx")
@@ -121,17 +122,36 @@ def test_smoke_train_export_parity(tiny_mnist: Mnist, tmp_path: Path) -> None:
     import onnxruntime as ort
 
     from pyapp.config import MODEL_INPUT, MODEL_OUTPUT
-    from training.export import onnx_predict, parity
+    from training.export import float_path, onnx_predict, parity
     from training.train import Config, train
 
     out = tmp_path / "digits.onnx"
     model, summary = train(Config(epochs=1, batch_size=16, workers=1), out, data=tiny_mnist)
     assert out.exists() and summary["parity"] <= 1e-4
-    assert onnx.load(str(out)).ir_version <= 10
-    session = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"])
-    assert [i.name for i in session.get_inputs()] == [MODEL_INPUT]
-    assert [o.name for o in session.get_outputs()] == [MODEL_OUTPUT]
     images = tiny_mnist.test.images
-    assert onnx_predict(out, images).shape == (len(images), 10)
-    assert parity(model, out, images) <= 1e-4
-    assert (tmp_path / "training.json").exists()
+    assert parity(model, float_path(out), images) <= 1e-4  # the float model is Keras's, within 1e-4
+    for path in (out, float_path(out)):
+        assert onnx.load(str(path)).ir_version <= 10
+        session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+        assert [i.name for i in session.get_inputs()] == [MODEL_INPUT]
+        assert [o.name for o in session.get_outputs()] == [MODEL_OUTPUT]
+        probabilities = onnx_predict(path, images)
+        assert probabilities.shape == (len(images), 10)
+        np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, atol=1e-5)
+    # The shipped file is the int8 copy when the two agree, else the float model itself.
+    ops = {node.op_type for node in onnx.load(str(out)).graph.node}
+    assert ("DequantizeLinear" in ops) == summary["quantized"]
+    assert summary["quantized"] or out.read_bytes() == float_path(out).read_bytes()
+    assert json.loads((tmp_path / "training.json").read_text())["bytes"] == out.stat().st_size
+
+    # Either way round, whatever this tiny model's agreement: the int8 copy is a QDQ graph of probabilities.
+    from training import export
+
+    monkeypatch.setattr(export, "MIN_AGREEMENT", 0.0)
+    assert export.ship(float_path(out), tmp_path / "int8.onnx", images)["quantized"]
+    assert "DequantizeLinear" in {node.op_type for node in onnx.load(str(tmp_path / "int8.onnx")).graph.node}
+    np.testing.assert_allclose(onnx_predict(tmp_path / "int8.onnx", images).sum(axis=1), 1.0, atol=1e-5)
+    monkeypatch.setattr(export, "MIN_AGREEMENT", 1.01)
+    assert not export.ship(float_path(out), tmp_path / "kept.onnx", images)["quantized"]
+    assert (tmp_path / "kept.onnx").read_bytes() == float_path(out).read_bytes()
+

@@ -23,6 +23,7 @@ import onnxruntime as ort
 from pyapp.config import MODEL_INPUT, MODEL_OUTPUT, MODEL_PATH
 from pyapp.preprocess import to_model_input
 from training.data import Split, load_mnist
+from training.export import float_path
 from training.pad import VARIATIONS, pad_images
 
 ROBUSTNESS_DIGITS = 1000  # the first N test digits per variation: enough to see a 1-2% change
@@ -55,12 +56,14 @@ def app_reader() -> Callable[[np.ndarray, Predict], object] | None:
     return getattr(recognize, "read", None)
 
 
-def read_pad(predict: Predict, digits: np.ndarray, variation: str = "as painted") -> tuple[np.ndarray, np.ndarray]:
+def read_pad(
+    predict: Predict, digits: np.ndarray, variation: str = "as painted", with_app: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
     """Each digit painted on the pad and read back two ways: (model's argmax on pyapp.preprocess's image,
     the app's answer from pyapp.recognize.read; -1 where it said nothing or something other than one digit)."""
     images: list[np.ndarray] = []
     answers: list[int] = []
-    read = app_reader()
+    read = app_reader() if with_app else None
 
     def both(rgba: np.ndarray) -> np.ndarray | None:
         if read is not None:
@@ -156,6 +159,9 @@ def measure(path: Path, robustness_digits: int = ROBUSTNESS_DIGITS, limit: int =
         "ms_per_image": ms_per_image(predict, test.images),
         **onnx_facts(path),
     }
+    source = float_path(path)
+    if source.exists() and source.resolve() != path.resolve():
+        facts["float_pad_accuracy"] = float((read_pad(load(source), test.images, with_app=False)[0] == labels).mean())
     if answers.size:
         facts["app_correct"] = float((answers == labels).mean())
         facts["app_silent"] = float((answers == -1).mean())
@@ -189,8 +195,9 @@ def model_card(facts: dict, training: dict) -> str:
         "",
         f"- {training.get('architecture', 'BatchNorm CNN')}",
         f"- {training.get('parameters', 0):,} parameters in Keras (BatchNorm statistics included); "
-        f"{facts['weights']:,} weights in the ONNX file (BatchNorm folded into the convolutions); "
-        f"{facts['bytes']:,} bytes, float32; sha256 `{facts['sha256']}`.",
+        f"{facts['weights']:,} numbers in the ONNX file (BatchNorm folded into the convolutions); "
+        f"{facts['bytes']:,} bytes; sha256 `{facts['sha256']}`.",
+        *_int8_lines(training),
         f"- onnxruntime (CPython, CPU, one thread, batch of 1): {facts['ms_per_image']:.3f} ms per image (median).",
         "",
         "## Data and training",
@@ -212,6 +219,7 @@ def model_card(facts: dict, training: dict) -> str:
         f"| pad path: painted on a 280x280 pad, `pyapp.preprocess.to_model_input`, argmax "
         f"| {facts['pad_accuracy']:.2%} |",
         *_app_rows(facts),
+        *_float_rows(facts),
         "",
         "The pad path enlarges each digit 7-10x (bilinear) as dark ink on a white opaque RGBA pad at a seeded",
         "position (`training/pad.py`) and reads it back with the app's own preprocessing.",
@@ -246,6 +254,18 @@ def model_card(facts: dict, training: dict) -> str:
     return "\n".join(lines)
 
 
+def _int8_lines(training: dict) -> list[str]:
+    if not training.get("quantized"):
+        return ["- float32 weights (the int8 copy was not shipped: it disagreed with the float model)."]
+    return [
+        "- int8, static QDQ (`training/export.py`): per-channel int8 weights and uint8 activations for the",
+        "  convolutions and the dense layer, calibrated on 2,000 validation digits; the softmax stays float. "
+        f"{training.get('float_bytes', 0):,} bytes",
+        f"  as float32; its top digit agrees with the float model's on {training.get('int8_agreement', 0):.2%} of the "
+        "10k validation digits.",
+    ]
+
+
 def _app_rows(facts: dict) -> list[str]:
     if "app_correct" not in facts:
         return []
@@ -253,6 +273,12 @@ def _app_rows(facts: dict) -> list[str]:
         f"| pad path through `pyapp.recognize.read` (the app's answer) | {facts['app_correct']:.2%} correct, "
         f"{facts['app_silent']:.2%} no answer or several digits, {facts['app_wrong']:.2%} wrong |"
     ]
+
+
+def _float_rows(facts: dict) -> list[str]:
+    if "float_pad_accuracy" not in facts:
+        return []
+    return [f"| the float model before int8 (pad path, argmax) | {facts['float_pad_accuracy']:.2%} |"]
 
 
 def _robustness_rows(robust: dict[str, list[float]]) -> list[str]:

@@ -1,6 +1,6 @@
 """Train the shipped digit model on MNIST and export it to model/digits.onnx.
 
-    python -m training.train                     # the shipped model: 60k digits, augmented, 15-28 min on 2 cores
+    python -m training.train                     # the shipped model: 60k digits, augmented, 15-19 min on 2 cores
     python -m training.train --epochs 2 --no-augment --fit train --out none   # a quick look at validation
 
 Every image the model sees went through the page's own normalisation (pyapp.preprocess.normalise_ink), so
@@ -38,6 +38,7 @@ class Config:
     seed: int = 0
     workers: int = 2
     limit: int = 0  # use only the first N training digits (smoke tests); 0 = all
+    quantize: bool = True  # ship the int8 copy when it reads like the float model (training.export.ship)
 
 
 ARCHITECTURE = (
@@ -154,12 +155,27 @@ def train(
         "load_average": round(os.getloadavg()[1], 1),  # > cores: the wall time includes other people's jobs
     }
     if out is not None:
-        from training.export import export
-
-        summary["parity"] = export(model, out, held_images[:512])
-        summary["bytes"] = Path(out).stat().st_size
+        summary.update(_export(model, Path(out), config, data, held_images))
         Path(out).with_name("training.json").write_text(json.dumps(summary, indent=1) + "\n")
     return model, summary
+
+
+def _export(model: object, out: Path, config: Config, data: Mnist, held_images: np.ndarray) -> dict[str, object]:
+    """Float ONNX beside `out` (checked against Keras), then `out` itself: its int8 copy, or the float one."""
+    import shutil
+
+    from training.export import export, float_path, ship
+
+    source = float_path(out)
+    facts: dict[str, object] = {"parity": export(model, source, held_images[:512])}
+    if config.quantize:
+        # Checked on validation digits: fitted on with fit="all", but this compares two models, not digits.
+        check = augment.renormalise(data.validation.images[: config.limit or None], workers=config.workers)
+        facts.update(ship(source, out, check))
+    else:
+        shutil.copyfile(source, out)
+        facts.update({"quantized": False, "float_bytes": source.stat().st_size, "bytes": out.stat().st_size})
+    return facts
 
 
 def _report(
@@ -193,10 +209,11 @@ def parse_args() -> tuple[Config, Path | None]:
     parser.add_argument("--seed", type=int, default=defaults.seed)
     parser.add_argument("--limit", type=int, default=0)
     parser.add_argument("--out", type=Path, default=MODEL_PATH, help="ONNX path; 'none' to skip export")
+    parser.add_argument("--no-quantize", action="store_true", help="ship the float model, not its int8 copy")
     args = parser.parse_args()
     config = Config(
         epochs=args.epochs, batch_size=args.batch_size, peak_lr=args.lr, augment=not args.no_augment,
-        fit=args.fit, seed=args.seed, limit=args.limit,
+        fit=args.fit, seed=args.seed, limit=args.limit, quantize=not args.no_quantize,
     )
     return config, None if str(args.out) == "none" else args.out
 
@@ -208,7 +225,12 @@ def main() -> None:
     print(
         f"done in {summary['train_seconds'] / 60:.1f} min: {summary['held_out']} accuracy "
         f"{summary['held_out_accuracy']:.4f} (pyapp-normalised digits), {summary['parameters']:,} parameters"
-        + (f", {out} {summary['bytes']:,} bytes, Keras/onnxruntime max diff {summary['parity']:.1e}" if out else ""),
+        + (
+            f", {out} {summary['bytes']:,} bytes ({'int8' if summary['quantized'] else 'float'}), "
+            f"Keras/onnxruntime max diff {summary['parity']:.1e}"
+            if out
+            else ""
+        ),
         flush=True,
     )
 
