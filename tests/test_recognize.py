@@ -353,6 +353,31 @@ def test_model_reads_a_five_whose_bar_floats_above_it(predict, thickness: int) -
     assert read(five_with_a_floating_bar(thickness), predict).text == "5"
 
 
+def _strokes_pad(strokes: list[list[tuple[float, float]]], height: int, pen: int, slant: float) -> np.ndarray:
+    """Strokes in units of the digit's height (x from the left edge), drawn at the centre of a 300 px pad."""
+    image = Image.new("RGBA", (300, 300), (255, 255, 255, 255))
+    draw = ImageDraw.Draw(image)
+    top, left = (300 - height) / 2, 150 - 0.35 * height
+    for stroke in strokes:
+        points = [(left + x * 0.7 * height + slant * (1 - y) * height, top + y * height) for x, y in stroke]
+        draw.line(points, fill=(17, 24, 39, 255), width=pen, joint="curve")
+        for x, y in (points[0], points[-1]):
+            draw.ellipse((x - pen / 2, y - pen / 2, x + pen / 2, y + pen / 2), fill=(17, 24, 39, 255))
+    return np.asarray(image).copy()
+
+
+FLAGGED_ONE = [[(0.1, 0.35), (0.6, 0.0), (0.6, 1.0)]]  # a long up-stroke first, as most of Europe writes a 1
+PLAIN_SEVEN = [[(0.05, 0.02), (0.95, 0.02), (0.4, 1.0)]]
+
+
+@needs_model
+@pytest.mark.parametrize(("strokes", "digit"), [(FLAGGED_ONE, "1"), (PLAIN_SEVEN, "7")])
+def test_model_tells_a_flagged_one_from_a_seven(predict, strokes, digit: str) -> None:
+    # MNIST has few such 1s: before training added flags to some, 45% of these were read as 7.
+    pads = [_strokes_pad(strokes, h, pen, s) for h in (120, 200) for pen in (8, 18) for s in (-0.15, 0.0, 0.15)]
+    assert [read(pad, predict).text for pad in pads] == [digit] * len(pads)
+
+
 @needs_model
 def test_model_reads_a_synthetic_number(predict) -> None:
     assert read(number_pad([2, 0, 1, 7], height=300), predict).text == "2017"
@@ -384,8 +409,8 @@ def test_model_does_not_read_non_digits(predict) -> None:
 def test_model_reads_touching_mnist_numbers(predict) -> None:
     pads = mnist_number_pads((-0.05, 0.02), trials=400, seed=11)
     readings = [(read(pad, predict), truth) for pad, truth in pads]
-    # On these 400, with the model judging the cuts: 77.0% right and 78.5% with the right count (the float
-    # model before int8: 78.0% / 79.5%). 150 were too few: one number moved the count across its bound.
+    # On these 400, with the model judging the cuts: 76.75% right and 78.75% with the right count (the float
+    # model before int8: 77.0% / 78.75%). 150 were too few: one number moved the count across its bound.
     assert sum(r.text == truth for r, truth in readings) / len(pads) >= 0.74
     assert sum(len(r.digits) == len(truth) for r, truth in readings) / len(pads) >= 0.76
 

@@ -103,6 +103,29 @@ def test_augmentation_is_seeded_and_independent_of_workers() -> None:
     assert not np.array_equal(one, augment.augment_split(images, seed=8, workers=1))
 
 
+def test_flags_go_on_ones_only_up_and_to_the_left() -> None:
+    one = np.zeros((28, 28), np.float32)
+    one[4:24, 15:17] = 1.0  # a plain vertical 1
+    images = np.stack([one, one, one])
+    labels = np.array([1, 7, 1])
+    always = augment.Limits(flag_probability=1.0)
+    flagged = augment.add_flags(images, labels, np.random.default_rng(0), always)
+    np.testing.assert_array_equal(flagged[1], one)  # a 7 is left alone
+    for image in flagged[[0, 2]]:
+        added = image - one
+        assert added.min() >= 0 and added.sum() > 4  # a stroke of ink (>= 4 px long, 2 wide), nothing erased
+        rows, columns = np.nonzero(added > 0.5)
+        assert columns.min() < 15 and rows.max() < 4 + 0.5 * 20  # left of the stroke (columns 15-16), upper half
+    never = augment.add_flags(images, labels, np.random.default_rng(0), augment.Limits(flag_probability=0.0))
+    np.testing.assert_array_equal(never, images)
+
+
+def test_flagged_augmentation_is_seeded() -> None:
+    images, labels = _digits(130)
+    one = augment.augment_split(images[..., None], seed=5, workers=1, labels=labels)
+    np.testing.assert_array_equal(one, augment.augment_split(images[..., None], seed=5, workers=2, labels=labels))
+
+
 def test_pad_path_gives_back_the_normalised_digit() -> None:
     images, _ = _digits(20)
     read = pad.pad_batch(images, seed=1)

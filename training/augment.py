@@ -39,6 +39,10 @@ class Limits:
     thin_px: int = 2  # erosion radius at 2x resolution (a thin pen on a big digit: strokes ~1 px at 28)
     pen_probability: float = 0.4  # harden grey strokes to near-binary ink, like a canvas pen
     break_probability: float = 0.15  # erase a few small blobs: a broken or lifted stroke
+    # MNIST's 1s are nearly all plain strokes; many hands (most of Europe) start a 1 with a long up-stroke,
+    # which an MNIST model reads as a 7. Some 1s get that flag: from the top of the stroke, down and to
+    # the left at 30-60 degrees below the horizontal (a 7's bar is flatter), 20-45% of the digit's height long.
+    flag_probability: float = 0.2
 
 
 LIMITS = Limits()
@@ -47,7 +51,8 @@ DESCRIPTION = (
     f"each epoch, {1 - PLAIN_FRACTION:.0%} of the digits are re-rendered fresh at {UPSCALE}x resolution with rotation "
     f"+-{LIMITS.rotation_deg:g} deg, shear +-{LIMITS.shear:g}, aspect x/ exp(+-{LIMITS.log_aspect:g}), a smooth "
     f"elastic field (up to {LIMITS.elastic_px:g} px), thicker (40%) or thinner (35%) strokes, pen-like "
-    f"hardening ({LIMITS.pen_probability:.0%}) and broken strokes ({LIMITS.break_probability:.0%}), "
+    f"hardening ({LIMITS.pen_probability:.0%}) and broken strokes ({LIMITS.break_probability:.0%}); "
+    f"{LIMITS.flag_probability:.0%} of the varied 1s get a European up-stroke (flag) first; "
     "and the plain rest only enlarged (bilinear, random sub-pixel phase, as the pad does); every digit then goes "
     "through pyapp.preprocess.normalise_ink (crop, long side 20 px, centre of mass)."
 )
@@ -153,6 +158,39 @@ def _breaks(images: np.ndarray, rng: np.random.Generator, limits: Limits) -> np.
     return images
 
 
+def _segment_ink(
+    size: int, start: tuple[float, float], end: tuple[float, float], width: float
+) -> np.ndarray:
+    """[size, size] anti-aliased ink of a straight stroke from start to end ((y, x) pixel centres)."""
+    yy, xx = np.mgrid[0:size, 0:size].astype(np.float32)
+    (y0, x0), (y1, x1) = start, end
+    dy, dx = y1 - y0, x1 - x0
+    along = np.clip(((yy - y0) * dy + (xx - x0) * dx) / max(dy * dy + dx * dx, 1e-6), 0.0, 1.0)
+    distance = np.hypot(yy - (y0 + along * dy), xx - (x0 + along * dx))
+    return np.clip(width / 2 + 0.5 - distance, 0.0, 1.0)
+
+
+def add_flags(images: np.ndarray, labels: np.ndarray, rng: np.random.Generator, limits: Limits = LIMITS) -> np.ndarray:
+    """[B, 28, 28] digits: give some of the 1s a flag (see Limits.flag_probability); others unchanged."""
+    out = images.copy()
+    picked = np.flatnonzero((labels == 1) & (rng.uniform(size=len(images)) < limits.flag_probability))
+    for index in picked:
+        digit = out[index]
+        rows = np.flatnonzero((digit > 0.5).any(axis=1))
+        if rows.size < 8:
+            continue
+        top, height = rows[0], rows[-1] - rows[0] + 1
+        columns = np.flatnonzero(digit[top : top + 3].max(axis=0) > 0.5)
+        # The stroke's width: ink per row, where the 1 is a plain stroke (its middle).
+        width = float((digit[top + height // 4 : top + 3 * height // 4] > 0.5).sum(axis=1).mean())
+        length = rng.uniform(0.2, 0.45) * height
+        angle = np.deg2rad(rng.uniform(30.0, 60.0))
+        start = (float(top) + 0.5, float(columns.mean()))
+        end = (start[0] + length * np.sin(angle), start[1] - length * np.cos(angle))
+        out[index] = np.maximum(digit, _segment_ink(digit.shape[0], start, end, max(width, 1.5)))
+    return out
+
+
 def _grid() -> np.ndarray:
     """[2, CANVAS*CANVAS] output pixel centres in 28-px units around the canvas centre."""
     offsets = (np.arange(CANVAS) - (CANVAS - 1) / 2) / UPSCALE
@@ -204,14 +242,16 @@ def renormalise_batch(ink: np.ndarray) -> np.ndarray:
     return out
 
 
-def _augment_chunk(job: tuple[np.ndarray, int, float]) -> np.ndarray:
-    images, seed, clean_fraction = job
+def _augment_chunk(job: tuple[np.ndarray, np.ndarray | None, int, float]) -> np.ndarray:
+    images, labels, seed, clean_fraction = job
     rng = np.random.default_rng(seed)
     plain = rng.uniform(size=len(images)) < clean_fraction
     out = np.empty((len(images), MODEL_SIDE, MODEL_SIDE), np.float32)
-    for pick, draw in ((~plain, render), (plain, enlarge)):
-        if pick.any():  # the numpy steps assume a non-empty batch
-            out[pick] = renormalise_batch(draw(images[pick], rng))
+    if (~plain).any():  # the numpy steps assume a non-empty batch
+        varied = images[~plain] if labels is None else add_flags(images[~plain], labels[~plain], rng)
+        out[~plain] = renormalise_batch(render(varied, rng))
+    if plain.any():
+        out[plain] = renormalise_batch(enlarge(images[plain], rng))
     return out
 
 
@@ -225,11 +265,19 @@ def _map(function: object, jobs: list, workers: int) -> list[np.ndarray]:
 
 
 def augment_split(
-    images: np.ndarray, seed: int, clean_fraction: float = PLAIN_FRACTION, workers: int = 2
+    images: np.ndarray,
+    seed: int,
+    clean_fraction: float = PLAIN_FRACTION,
+    workers: int = 2,
+    labels: np.ndarray | None = None,
 ) -> np.ndarray:
-    """[N, 28, 28, 1] normalised digits -> same shape, each varied (or kept plain with `clean_fraction`)."""
+    """[N, 28, 28, 1] normalised digits -> same shape, each varied (or kept plain with `clean_fraction`);
+    with `labels`, some varied 1s get a flag too."""
     flat = images[..., 0]
-    jobs = [(flat[i : i + CHUNK], seed * 100_003 + i, clean_fraction) for i in range(0, len(flat), CHUNK)]
+    jobs = [
+        (flat[i : i + CHUNK], None if labels is None else labels[i : i + CHUNK], seed * 100_003 + i, clean_fraction)
+        for i in range(0, len(flat), CHUNK)
+    ]
     return np.concatenate(_map(_augment_chunk, jobs, workers))[..., None]
 
 

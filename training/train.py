@@ -98,7 +98,7 @@ def epoch_images(base: Split, config: Config, epoch: int) -> np.ndarray:
         return base.images
     return augment.augment_split(
         base.images, seed=config.seed * 1000 + epoch, clean_fraction=config.clean_fraction,
-        workers=config.workers,
+        workers=config.workers, labels=base.labels,
     )
 
 
