@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 
 import numpy as np
@@ -368,12 +369,21 @@ def _strokes_pad(strokes: list[list[tuple[float, float]]], height: int, pen: int
 
 FLAGGED_ONE = [[(0.1, 0.35), (0.6, 0.0), (0.6, 1.0)]]  # a long up-stroke first, as most of Europe writes a 1
 PLAIN_SEVEN = [[(0.05, 0.02), (0.95, 0.02), (0.4, 1.0)]]
+CROSSED_SEVEN = [*PLAIN_SEVEN, [(0.35, 0.5), (0.9, 0.5)]]
+CLOSED_FOUR = [[(0.6, 0.0), (0.05, 0.65), (0.95, 0.65)], [(0.6, 0.0), (0.6, 1.0)]]
+SLASHED_ZERO = [
+    [(0.5 + 0.45 * math.sin(t / 24 * 2 * math.pi), 0.5 - 0.5 * math.cos(t / 24 * 2 * math.pi)) for t in range(25)],
+    [(0.85, 0.1), (0.15, 0.9)],
+]
 
 
 @needs_model
-@pytest.mark.parametrize(("strokes", "digit"), [(FLAGGED_ONE, "1"), (PLAIN_SEVEN, "7")])
-def test_model_tells_a_flagged_one_from_a_seven(predict, strokes, digit: str) -> None:
-    # MNIST has few such 1s: before training added flags to some, 45% of these were read as 7.
+@pytest.mark.parametrize(
+    ("strokes", "digit"),
+    [(FLAGGED_ONE, "1"), (PLAIN_SEVEN, "7"), (CROSSED_SEVEN, "7"), (CLOSED_FOUR, "4"), (SLASHED_ZERO, "0")],
+)
+def test_model_reads_other_hands(predict, strokes, digit: str) -> None:
+    # Styles MNIST has few of. Flagged 1s: before training added flags to some, 7 of these 12 were read as 7.
     pads = [_strokes_pad(strokes, h, pen, s) for h in (120, 200) for pen in (8, 18) for s in (-0.15, 0.0, 0.15)]
     assert [read(pad, predict).text for pad in pads] == [digit] * len(pads)
 
