@@ -132,7 +132,9 @@ class Digit:
 class Reading:
     text: str  # the digits left to right; "" when empty, refused or guessing
     digits: list[Digit] = field(default_factory=list)
-    hint: str = ""  # for people: why text is "" ("Draw a digit", "Not sure: is it a 4 or a 9?")
+    # For people: why text is "" ("Draw a digit", "Not sure: is it a 4 or a 9?"), or the doubt about a
+    # digit that is shown ("Probably a 9, but it could be a 4").
+    hint: str = ""
 
 
 def _empty_batch() -> np.ndarray:
