@@ -307,19 +307,6 @@ def _piece(ink: np.ndarray, local: np.ndarray, origin: tuple[int, int], start: i
     return Segment((top + p_top, left + p_left, top + p_bottom, left + p_right), crop)
 
 
-def _group_segments(ink: np.ndarray, mask: np.ndarray) -> list[Segment]:
-    """A group's mask (full size) -> one Segment, or several when it is too wide for one digit."""
-    box = mask_box(mask)
-    if box is None:
-        return []
-    top, left, bottom, right = box
-    local = mask[top:bottom, left:right]
-    cuts = _cut_columns(local.sum(axis=0).astype(np.float64), bottom - top)
-    edges = [0, *cuts, right - left]
-    pieces = (_piece(ink, local, (top, left), a, b) for a, b in zip(edges[:-1], edges[1:], strict=True))
-    return [p for p in pieces if p is not None]
-
-
 @dataclass(frozen=True)
 class Candidates:
     """One group of ink (a digit, or digits that touch) and the ways it may be cut into digits.
@@ -465,5 +452,7 @@ def segment(ink: np.ndarray, threshold: float = MASK_THRESHOLD) -> list[Segment]
     ink = np.asarray(ink, dtype=np.float32)
     segments = []
     for mask in _group_masks(ink, threshold):
-        segments.extend(_group_segments(ink, mask))
+        group = _group_candidates(ink, mask, alternatives=False)  # the rule-based cuts only
+        if group is not None:
+            segments.extend(group.default_segments())
     return sorted(segments, key=lambda s: (s.box[1] + s.box[3], s.box[0]))

@@ -162,20 +162,15 @@ def train(
 
 def _export(model: object, out: Path, config: Config, data: Mnist, held_images: np.ndarray) -> dict[str, object]:
     """Float ONNX beside `out` (checked against Keras), then `out` itself: its int8 copy, or the float one."""
-    import shutil
-
-    from training.export import export, float_path, ship
+    from training.export import export, float_path, keep_float, ship
 
     source = float_path(out)
-    facts: dict[str, object] = {"parity": export(model, source, held_images[:512])}
+    facts = {"parity": export(model, source, held_images[:512])}
     if config.quantize:
         # Checked on validation digits: fitted on with fit="all", but this compares two models, not digits.
         check = augment.renormalise(data.validation.images[: config.limit or None], workers=config.workers)
-        facts.update(ship(source, out, check))
-    else:
-        shutil.copyfile(source, out)
-        facts.update({"quantized": False, "float_bytes": source.stat().st_size, "bytes": out.stat().st_size})
-    return facts
+        return {**facts, **ship(source, out, check)}
+    return {**facts, **keep_float(source, out)}
 
 
 def _report(
