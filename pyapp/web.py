@@ -1,247 +1,153 @@
-"""The page's glue, the only module that touches `js`: pad pixels -> pyapp -> onnxruntime-web -> the page.
+"""The worker's glue, the only module that touches `js`: the page's messages -> pyapp -> plain replies.
 
-site/app.js owns drawing and the model session; this module reads the pad when it changes, runs
-recognize.prepare -> the model -> recognize.decide, and shows the text, the hint, each digit's box, the
-selected digit's probabilities and the 28x28 image the model saw.
+It runs in a web worker (site/worker.py starts it). The page (site/app.js) owns the pad and every element;
+it sends messages and shows the replies. The protocol, both ways (ids pair a reply with its request):
+
+    read    {id, width, height, pixels: Uint8ClampedArray RGBA, transferred}
+            -> reading {id, text, hint, ms, digits: [{box, label, sure, probabilities: Float32Array(10),
+                        image: Uint8ClampedArray RGBA 28x28}]}   or  error {id, message}
+    decode  {id, bytes: Uint8Array, transferred}
+            -> decoded {id, width, height, pixels: Uint8ClampedArray RGBA, transferred}
+               or refused {id, reason, retry}
+
+A read is synchronous Python on both sides of its one asynchronous step, the model: prepare, then the
+model's promise calls on_probabilities (or on_model_failure) directly. Awaiting the promise instead would
+resume through asyncio's event loop, which cost about 2 ms a read in Pyodide (4.0 vs 1.8 ms for the model).
+The page sends one read at a time (the newest drawing wins), so one pending slot is enough.
 """
 
 from __future__ import annotations
+
+import asyncio
 
 import js
 import numpy as np
 from pyodide.ffi import create_proxy, to_js
 
 from pyapp import images, recognize
-from pyapp.config import MODEL_INPUT, MODEL_OUTPUT, MODEL_SIDE
+from pyapp.config import MODEL_INPUT, MODEL_OUTPUT
 
-document = js.document
-pad = document.getElementById("pad")
-pad_context = pad.getContext("2d", to_js({"willReadFrequently": True}, dict_converter=js.Object.fromEntries))
-overlay = document.getElementById("overlay")
-app = js.window.digitApp
+worker = js.digitWorker  # site/worker.mjs: the model session and the channel to the page
 
-BOX_COLOUR = "#2563eb"
-UNSURE_COLOUR = "#d97706"
-
-_last_reading: recognize.Reading | None = None
-_selected = 0
-_reading = False
-_read_again = False
-_proxies = []  # event handlers live as long as the page; kept so they are never garbage-collected
+_pending: tuple[int, recognize.Prepared, float] | None = None  # the read waiting for the model
 
 
-def element(element_id: str):
-    return document.getElementById(element_id)
+def plain(value: dict) -> object:
+    """A Python dict as a plain JS object, which postMessage can clone."""
+    return to_js(value, dict_converter=js.Object.fromEntries)
 
 
-def set_status(text: str, percent: int | None = None) -> None:
-    element("status-text").textContent = text
-    progress = element("progress")
-    if percent is None:
-        progress.hidden = True
-    else:
-        progress.hidden = False
-        progress.value = percent
+def typed(array: np.ndarray, kind) -> object:
+    """A numpy array's bytes as a new JS typed array of `kind` (Float32Array, Uint8ClampedArray)."""
+    out = kind.new(array.size)
+    out.assign(np.ascontiguousarray(array).ravel())
+    return out
 
 
-def alert_user(message: str) -> None:
-    element("alert").textContent = message
+def on_message(event) -> None:
+    message = event.data
+    kind = getattr(message, "type", None)
+    if kind == "read":
+        read(message)
+    elif kind == "decode":
+        asyncio.ensure_future(decode(message))
 
 
-# ---- reading the pad ----
+# ---- reading ----
 
 
-def pad_pixels() -> np.ndarray:
-    """The pad's RGBA pixels as they are, whoever drew them."""
-    width, height = pad.width, pad.height
-    data = pad_context.getImageData(0, 0, width, height).data.to_bytes()
-    return np.frombuffer(data, dtype=np.uint8).reshape(height, width, 4)
-
-
-# A read is synchronous Python on both sides of the one asynchronous step, the model: prepare, then the
-# model's promise calls on_probabilities (or on_model_failure) directly. Awaiting the promise instead would
-# resume through asyncio's event loop, which cost about 2 ms a read in Pyodide (4.0 vs 1.8 ms for the model).
-_pending: tuple[recognize.Prepared, float] | None = None  # the read waiting for the model, and when it began
-
-
-def read_pad() -> None:
-    """Read the pad now; reads asked for while one runs collapse into one more read after it."""
-    global _reading, _read_again, _pending
-    if _reading:
-        _read_again = True
-        return
-    _reading, _read_again = True, False
+def read(message) -> None:
+    global _pending
+    started = js.performance.now()
     try:
-        started = js.performance.now()
-        prepared = recognize.prepare(pad_pixels())
+        pixels = np.frombuffer(message.pixels.to_bytes(), dtype=np.uint8)
+        prepared = recognize.prepare(pixels.reshape(message.height, message.width, 4))
         if not len(prepared.batch):
-            finish(prepared, np.zeros((0, 10), dtype=np.float32), started)
+            finish(message.id, prepared, np.zeros((0, 10), dtype=np.float32), started)
             return
-        flat = js.Float32Array.new(prepared.batch.size)
-        flat.assign(prepared.batch.ravel())
-        _pending = (prepared, started)
+        _pending = (message.id, prepared, started)
         shape = to_js(list(prepared.batch.shape))
-        app.model.run(flat, shape, MODEL_INPUT, MODEL_OUTPUT).then(_on_probabilities, _on_model_failure)
+        batch = typed(prepared.batch, js.Float32Array)
+        worker.run(batch, shape, MODEL_INPUT, to_js([MODEL_OUTPUT])).then(_on_outputs, _on_model_failure)
     except Exception as error:
-        reading_failed(error)
+        reading_failed(message.id, error)
 
 
-def on_probabilities(result) -> None:
-    prepared, started = _pending
-    probabilities = np.frombuffer(result.to_bytes(), dtype=np.float32).reshape(len(prepared.batch), -1)
-    finish(prepared, probabilities, started)
+def on_outputs(outputs) -> None:
+    request, prepared, started = _pending
+    probabilities = np.frombuffer(outputs[0].to_bytes(), dtype=np.float32).reshape(len(prepared.batch), -1)
+    finish(request, prepared, probabilities, started)
 
 
 def on_model_failure(error) -> None:
-    reading_failed(error)
+    reading_failed(_pending[0], error)
 
 
-def finish(prepared: recognize.Prepared, probabilities: np.ndarray, started: float) -> None:
-    global _reading
-    try:
-        show(recognize.decide(prepared, probabilities))
-        record_timing(js.performance.now() - started)
-    except Exception as error:
-        reading_failed(error)
-        return
-    _reading = False
-    if _read_again:
-        read_pad()
-
-
-def reading_failed(error) -> None:
-    """The page must stay usable; the console keeps the details."""
-    global _reading
-    _reading = False
-    js.console.error(f"reading failed: {error!r}")
-    alert_user("Something went wrong while reading. Your drawing is kept; try again.")
-
-
-_on_probabilities = create_proxy(on_probabilities)  # made once: per-read proxies would have to be destroyed
+_on_outputs = create_proxy(on_outputs)  # made once: per-read proxies would have to be destroyed
 _on_model_failure = create_proxy(on_model_failure)
 
 
-def record_timing(milliseconds: float) -> None:
-    """How long the last read took and how many there were: for the benchmark and the curious."""
-    result = element("result")
-    result.dataset.readMs = f"{milliseconds:.2f}"
-    result.dataset.reads = str(int(result.getAttribute("data-reads") or 0) + 1)
+def finish(request: int, prepared: recognize.Prepared, probabilities: np.ndarray, started: float) -> None:
+    try:
+        reading = recognize.decide(prepared, probabilities)
+        worker.send(reading_message(request, reading, js.performance.now() - started))
+    except Exception as error:
+        reading_failed(request, error)
 
 
-# ---- showing the reading ----
+def reading_message(request: int, reading: recognize.Reading, milliseconds: float) -> object:
+    return plain(
+        {
+            "type": "reading",
+            "id": request,
+            "text": reading.text,
+            "hint": reading.hint,
+            "ms": milliseconds,
+            "digits": [digit_message(digit) for digit in reading.digits],
+        }
+    )
 
 
-def show(reading: recognize.Reading) -> None:
-    global _last_reading, _selected
-    _last_reading = reading
-    _selected = min(_selected, max(len(reading.digits) - 1, 0))
-    result = element("result")
-    result.textContent = reading.text
-    result.dataset.value = reading.text
-    element("hint").textContent = reading.hint
-    show_digit_choices(reading)
-    show_selected(reading)
-    draw_boxes(reading)
-
-
-def show_digit_choices(reading: recognize.Reading) -> None:
-    choices = element("digits")
-    choices.replaceChildren()
-    if len(reading.digits) < 2:
-        return
-    for index, digit in enumerate(reading.digits):
-        button = document.createElement("button")
-        button.type = "button"
-        button.setAttribute("role", "radio")
-        button.setAttribute("aria-checked", "true" if index == _selected else "false")
-        button.textContent = "?" if digit.label is None else str(digit.label)
-        button.setAttribute("aria-label", f"Digit {index + 1}: {button.textContent}")
-        button.dataset.index = str(index)
-        choices.appendChild(button)
-
-
-def on_choose_digit(event) -> None:
-    global _selected
-    index = event.target.getAttribute("data-index")
-    if index is None or _last_reading is None:
-        return
-    _selected = int(index)
-    show(_last_reading)
-    element("digits").querySelector(f'[data-index="{_selected}"]').focus()
-
-
-# The ten probability bars, looked up once: every read updates them.
-_bars = [
-    (item, item.querySelector(".fill").style, item.querySelector(".pct"))
-    for item in (document.querySelectorAll("#bars li").item(label) for label in range(10))
-]
-
-
-def show_selected(reading: recognize.Reading) -> None:
-    digit = reading.digits[_selected] if reading.digits else None
-    known = digit is not None and digit.probabilities is not None
-    for label, (item, fill, percent) in enumerate(_bars):
-        share = float(digit.probabilities[label]) if known else 0.0
-        fill.width = f"{share * 100:.1f}%"
-        percent.textContent = f"{share * 100:.0f}%" if digit is not None else "–"
-        item.classList.toggle("top", digit is not None and digit.label == label)
-    draw_seen(digit.image if digit is not None else np.zeros((MODEL_SIDE, MODEL_SIDE), dtype=np.float32))
-
-
-def draw_seen(image: np.ndarray) -> None:
-    """Paint the model's input as it is: white ink on black, 28x28."""
-    grey = (np.clip(image, 0, 1) * 255).astype(np.uint8)
+def digit_message(digit: recognize.Digit) -> dict:
+    grey = (np.clip(digit.image, 0, 1) * 255).astype(np.uint8)  # white ink on black, as the model sees it
     rgba = np.dstack([grey, grey, grey, np.full_like(grey, 255)])
-    pixels = js.Uint8ClampedArray.new(rgba.size)
-    pixels.assign(rgba.ravel())
-    canvas = element("seen")
-    canvas.getContext("2d").putImageData(js.ImageData.new(pixels, image.shape[1], image.shape[0]), 0, 0)
+    return {
+        "box": [int(edge) for edge in digit.box],
+        "label": digit.label,
+        "sure": bool(digit.sure),
+        "probabilities": typed(np.asarray(digit.probabilities, dtype=np.float32), js.Float32Array),
+        "image": typed(rgba, js.Uint8ClampedArray),
+    }
 
 
-def draw_boxes(reading: recognize.Reading) -> None:
-    context = overlay.getContext("2d")
-    context.clearRect(0, 0, overlay.width, overlay.height)
-    line = max(2, overlay.height // 140)
-    context.lineWidth = line
-    context.font = f"bold {max(14, overlay.height // 14)}px system-ui, sans-serif"
-    for index, digit in enumerate(reading.digits):
-        top, left, bottom, right = digit.box
-        context.strokeStyle = BOX_COLOUR if digit.label is not None and digit.sure else UNSURE_COLOUR
-        context.fillStyle = context.strokeStyle
-        solid = index == _selected or len(reading.digits) == 1
-        context.setLineDash(to_js([] if solid else [line * 3, line * 2]))
-        pad_by = line * 2
-        context.strokeRect(left - pad_by, top - pad_by, right - left + 2 * pad_by, bottom - top + 2 * pad_by)
-        label = "?" if digit.label is None else str(digit.label)
-        context.fillText(label, left - pad_by, max(top - pad_by - line * 2, overlay.height // 14))
+def reading_failed(request: int, error) -> None:
+    """The page stays usable and says so; the console keeps the details."""
+    js.console.error(f"reading failed: {error!r}")
+    worker.send(plain({"type": "error", "id": request, "message": str(error)}))
 
 
 # ---- images ----
 
 
-async def on_image_file(event) -> None:
-    name = event.detail.name
-    data = event.detail.bytes.to_bytes()
+async def decode(message) -> None:
+    request = message.id
     try:
         await load_pillow()
     except PillowUnavailable as error:
         js.console.warn(f"Pillow did not load: {error}")
-        alert_user(
-            f"Could not read “{name}”: Pillow, the part that reads images, did not load ({error}). "
-            "Check your connection and try again. Your drawing is unchanged."
-        )
+        reason = f"Pillow, the part that reads images, did not load ({error})"
+        worker.send(plain({"type": "refused", "id": request, "reason": reason, "retry": True}))
         return
     try:
-        rgba = images.decode_image(data)
+        rgba = images.decode_image(message.bytes.to_bytes())
     except Exception as error:  # an ImageError says what is wrong; anything else is a file Pillow chokes on
-        message = str(error) if isinstance(error, images.ImageError) else "it could not be read as an image"
+        reason = str(error) if isinstance(error, images.ImageError) else "it could not be read as an image"
         js.console.warn(f"image refused: {error!r}")
-        alert_user(f"Could not read “{name}”: {message}. Your drawing is unchanged.")
+        worker.send(plain({"type": "refused", "id": request, "reason": reason, "retry": False}))
         return
-    pixels = js.Uint8ClampedArray.new(rgba.size)
-    pixels.assign(np.ascontiguousarray(rgba).ravel())
-    alert_user("")
-    await app.addImage(js.ImageData.new(pixels, rgba.shape[1], rgba.shape[0]))
+    pixels = typed(rgba, js.Uint8ClampedArray)
+    reply = {"type": "decoded", "id": request, "width": rgba.shape[1], "height": rgba.shape[0], "pixels": pixels}
+    worker.send(plain(reply), to_js([pixels.buffer]))
 
 
 class PillowUnavailable(Exception):
@@ -260,7 +166,7 @@ async def load_pillow() -> None:
     import pyodide_js
 
     # loadPackage does not raise when a download fails: it reports through errorCallback (by default to
-    # stderr, which PyScript would show as error boxes on the page) and resolves. Collect and check instead.
+    # stderr) and resolves. Collect and check instead.
     problems: list[str] = []
     report = create_proxy(problems.append)
     try:
@@ -278,31 +184,11 @@ async def load_pillow() -> None:
 # ---- start ----
 
 
-def listen(target, event_name: str, handler) -> None:
-    proxy = create_proxy(handler)
-    _proxies.append(proxy)
-    target.addEventListener(event_name, proxy)
-
-
-def on_pad_change(event) -> None:
-    read_pad()
-
-
-def on_predict(event) -> None:
-    read_pad()
-
-
 async def start() -> None:
-    set_status("Loading the model…", 85)
+    """Ready once the model session is: site/worker.mjs started it before Python and reports its failure."""
+    worker.progress("model", 85)
     try:
-        await app.model.ready
-    except Exception as error:  # app.js has most likely said so already: fail() keeps the first report
-        app.fail(str(error), "model/digits.onnx")
+        await worker.model
+    except Exception:
         return
-    listen(pad, "pad-change", on_pad_change)
-    listen(pad, "image-file", on_image_file)
-    listen(element("predict"), "click", on_predict)
-    listen(element("digits"), "click", on_choose_digit)
-    set_status("Ready.", None)
-    document.documentElement.dataset.state = "ready"
-    read_pad()  # whatever was drawn while Python loaded
+    worker.ready()

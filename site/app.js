@@ -1,9 +1,15 @@
-// The parts that only the browser can do: drawing with pointer events, undo, keyboard shortcuts, files in,
-// and the onnxruntime-web session. Python (pyapp/web.py) reads the pad's pixels and writes the result.
-// Everything here works from the first paint, before Python has loaded.
+// The page's one script and the only writer of its elements: drawing with pointer events, undo, keyboard
+// shortcuts, files in, and showing what the reader says. Python and the model run in a web worker (the
+// <script type="py" worker> in index.html: site/worker.mjs, site/worker.py, pyapp/web.py), so nothing here
+// ever waits for them: the pad draws from the first paint, while Python loads and while it reads.
+//
+// Messages to the worker: read {pixels}, decode {bytes}; from it: progress, ready, failed, reading, error,
+// decoded, refused (pyapp/web.py describes each).
 
 const BRUSH_REFERENCE_HEIGHT = 280; // the brush slider's widths are for a 280 px tall pad and scale with it
 const LIVE_READ_INTERVAL_MS = 120; // throttle for reading while a stroke is still being drawn
+const BOX_COLOUR = "#2563eb";
+const UNSURE_COLOUR = "#d97706";
 const MAX_FILE_BYTES = 25 * 1024 * 1024; // larger files are refused before they are read into memory
 const STARTUP_TIMEOUT_MS = 90_000; // past this, loading has failed even if nothing said so
 const INK = "#111827";
@@ -15,38 +21,13 @@ const overlay = document.getElementById("overlay");
 const ctx = pad.getContext("2d", { willReadFrequently: true });
 const brush = document.getElementById("brush");
 const alertBox = document.getElementById("alert");
+const result = document.getElementById("result");
 
 // What is on the pad, in order, so it can be undone and redrawn at any size. Points are in units of the
 // pad's height, so a resize or a change of device pixel ratio redraws the same drawing.
 const items = [];
 let current = null;
 let lastLiveRead = 0;
-
-// ---- the model runtime, started at once so it loads while Python does ----
-
-const model = (() => {
-  const session = import("./vendor/ort/ort.wasm.min.mjs").then(async (ort) => {
-    ort.env.wasm.wasmPaths = new URL("./vendor/ort/", import.meta.url).href;
-    ort.env.wasm.numThreads = 1; // threads need cross-origin isolation, which GitHub Pages cannot give
-    const created = await ort.InferenceSession.create("./model/digits.onnx", { executionProviders: ["wasm"] });
-    return { ort, created };
-  });
-  session.catch(modelFailed); // at once, not when Python gets to it (see "startup failures" below)
-  const ready = session.then(() => true);
-  ready.catch(() => {}); // web.start() awaits it as well
-  return {
-    ready,
-    // data: Float32Array; shape: [N, 28, 28, 1]; names come from pyapp/config.py.
-    async run(data, shape, inputName, outputName) {
-      const { ort, created } = await session;
-      const tensor = new ort.Tensor("float32", data, Array.from(shape));
-      const outputs = await created.run({ [inputName]: tensor });
-      tensor.dispose?.();
-      const result = outputs[outputName].data;
-      return result;
-    },
-  };
-})();
 
 // ---- drawing ----
 
@@ -66,7 +47,7 @@ function resizePad() {
     canvas.height = height;
   }
   redraw();
-  if (items.length) changed(true);
+  if (items.length) changed();
 }
 
 function paintStroke(stroke) {
@@ -110,8 +91,8 @@ function pointAt(event) {
   return [(event.clientX - rect.left) / rect.height, (event.clientY - rect.top) / rect.height];
 }
 
-function changed(final) {
-  pad.dispatchEvent(new CustomEvent("pad-change", { detail: { final } }));
+function changed() {
+  reader.read();
 }
 
 pad.addEventListener("pointerdown", (event) => {
@@ -143,14 +124,14 @@ pad.addEventListener("pointermove", (event) => {
   ctx.stroke();
   if (event.timeStamp - lastLiveRead > LIVE_READ_INTERVAL_MS) {
     lastLiveRead = event.timeStamp;
-    changed(false);
+    changed();
   }
 });
 
 function endStroke() {
   if (!current) return;
   current = null;
-  changed(true);
+  changed();
 }
 pad.addEventListener("pointerup", endStroke);
 pad.addEventListener("pointercancel", endStroke);
@@ -160,19 +141,20 @@ function undo() {
   if (!items.length) return;
   items.pop();
   redraw();
-  changed(true);
+  changed();
 }
 
 function clear() {
   items.length = 0;
   redraw();
-  changed(true);
+  changed();
 }
 
 document.getElementById("undo").addEventListener("click", undo);
 document.getElementById("clear").addEventListener("click", clear);
 document.getElementById("predict").addEventListener("click", () => {
   if (root.dataset.state === "loading") say("Still loading: your drawing is read as soon as Python is ready.");
+  else reader.read();
 });
 
 document.addEventListener("keydown", (event) => {
@@ -213,7 +195,7 @@ async function openFile(file) {
     return;
   }
   const bytes = new Uint8Array(await file.arrayBuffer());
-  pad.dispatchEvent(new CustomEvent("image-file", { detail: { name: file.name || "pasted image", bytes } }));
+  reader.decode(file.name || "pasted image", bytes);
 }
 
 const fileInput = document.getElementById("file");
@@ -245,18 +227,208 @@ document.addEventListener("drop", (event) => {
   openFile(event.dataTransfer?.files?.[0]);
 });
 
+// ---- the reader: Python and the model in a web worker ----
+//
+// One read at a time goes to the worker, and the newest drawing wins: a change while a read is out only
+// marks the pad as changed, and the pad's pixels are taken when that read comes back. Stale drawings are
+// never queued. Pixels and image bytes are transferred to the worker, not copied.
+
+const STEPS = { python: "Loading Python…", numpy: "Loading numpy…", model: "Loading the model…" };
+
+const reader = (() => {
+  const script = document.querySelector('script[type="py"][worker]');
+  let worker = null;
+  let busy = false; // a read is with the worker
+  let again = false; // the pad changed while it was
+  let lastId = 0;
+  let sentAt = 0;
+  const names = new Map(); // decode id -> the file's name, for the messages
+
+  const handlers = {
+    hi: () => worker.postMessage({ type: "hello" }), // worker.mjs listens now (see there)
+    progress({ step, percent, at }) {
+      mark(step, at);
+      if (root.dataset.state === "loading") showStatus(STEPS[step], percent);
+    },
+    ready({ at }) {
+      mark("ready", at);
+      if (root.dataset.state !== "loading") return;
+      showStatus("Ready.", null);
+      root.dataset.state = "ready";
+      read(); // whatever was drawn while Python loaded
+    },
+    failed: workerFailed,
+    reading(reading) {
+      showReading(reading);
+      result.dataset.readMs = (performance.now() - sentAt).toFixed(2);
+      result.dataset.reads = String(Number(result.dataset.reads || 0) + 1);
+      readDone();
+    },
+    error({ message }) {
+      console.error(`reading failed: ${message}`);
+      alertUser("Something went wrong while reading. Your drawing is kept; try again.");
+      readDone();
+    },
+    decoded({ id, width, height, pixels }) {
+      names.delete(id);
+      alertUser("");
+      addImage(new ImageData(pixels, width, height));
+    },
+    refused({ id, reason, retry }) {
+      const advice = retry ? "Check your connection and try again. " : "";
+      alertUser(`Could not read “${names.get(id)}”: ${reason}. ${advice}Your drawing is unchanged.`);
+      names.delete(id);
+    },
+  };
+
+  function connect() {
+    worker = script?.xworker;
+    if (!worker) return setTimeout(connect, 10); // PyScript makes the worker once core.js has loaded
+    worker.addEventListener("message", (event) => handlers[event.data?.type]?.(event.data));
+    worker.postMessage({ type: "hello" }); // the worker holds what it has to say until now
+  }
+
+  function read() {
+    if (root.dataset.state !== "ready") return;
+    if (busy) {
+      again = true;
+      return;
+    }
+    busy = true;
+    again = false;
+    const { data, width, height } = ctx.getImageData(0, 0, pad.width, pad.height);
+    sentAt = performance.now();
+    worker.postMessage({ type: "read", id: ++lastId, width, height, pixels: data }, [data.buffer]);
+  }
+
+  function readDone() {
+    busy = false;
+    if (again) read();
+  }
+
+  function decode(name, bytes) {
+    names.set(++lastId, name);
+    worker.postMessage({ type: "decode", id: lastId, bytes }, [bytes.buffer]);
+  }
+
+  connect();
+  return { read, decode };
+})();
+
+function mark(step, at) {
+  // The worker's moments on the page's timeline, for bench/page.py's waterfall.
+  performance.mark(`worker:${step}`, { startTime: at - performance.timeOrigin });
+}
+
+function showStatus(text, percent) {
+  document.getElementById("status-text").textContent = text;
+  const progress = document.getElementById("progress");
+  progress.hidden = percent === null;
+  if (percent !== null) progress.value = percent;
+}
+
+async function addImage(imageData) {
+  items.push({ bitmap: await createImageBitmap(imageData) });
+  redraw();
+  changed();
+}
+
+// ---- showing a reading ----
+
+let shown = { text: "", hint: "", digits: [] };
+let selected = 0;
+const seen = document.getElementById("seen");
+const digitChoices = document.getElementById("digits");
+// The ten probability bars, looked up once: every read updates them.
+const bars = [...document.querySelectorAll("#bars li")].map((item) => ({
+  item,
+  fill: item.querySelector(".fill").style,
+  percent: item.querySelector(".pct"),
+}));
+
+function showReading(reading) {
+  shown = reading;
+  selected = Math.min(selected, Math.max(reading.digits.length - 1, 0));
+  result.textContent = reading.text;
+  result.dataset.value = reading.text;
+  say(reading.hint);
+  showDigitChoices();
+  showSelected();
+  drawBoxes();
+}
+
+function labelOf(digit) {
+  return digit.label === null || digit.label === undefined ? "?" : String(digit.label);
+}
+
+function showDigitChoices() {
+  digitChoices.replaceChildren();
+  if (shown.digits.length < 2) return;
+  shown.digits.forEach((digit, index) => {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.setAttribute("role", "radio");
+    button.setAttribute("aria-checked", String(index === selected));
+    button.textContent = labelOf(digit);
+    button.setAttribute("aria-label", `Digit ${index + 1}: ${button.textContent}`);
+    button.dataset.index = String(index);
+    digitChoices.appendChild(button);
+  });
+}
+
+digitChoices.addEventListener("click", (event) => {
+  const index = event.target.getAttribute("data-index");
+  if (index === null) return;
+  selected = Number(index);
+  showReading(shown);
+  digitChoices.querySelector(`[data-index="${selected}"]`).focus();
+});
+
+function showSelected() {
+  const digit = shown.digits[selected];
+  bars.forEach(({ item, fill, percent }, label) => {
+    const share = digit ? digit.probabilities[label] : 0;
+    fill.width = `${(share * 100).toFixed(1)}%`;
+    percent.textContent = digit ? `${(share * 100).toFixed(0)}%` : "–";
+    item.classList.toggle("top", digit?.label === label);
+  });
+  // What the model saw, as it saw it: white ink on black, 28x28.
+  const context = seen.getContext("2d");
+  if (digit) context.putImageData(new ImageData(digit.image, seen.width, seen.height), 0, 0);
+  else context.fillRect(0, 0, seen.width, seen.height);
+}
+
+function drawBoxes() {
+  const context = overlay.getContext("2d");
+  context.clearRect(0, 0, overlay.width, overlay.height);
+  const line = Math.max(2, Math.floor(overlay.height / 140));
+  context.lineWidth = line;
+  context.font = `bold ${Math.max(14, Math.floor(overlay.height / 14))}px system-ui, sans-serif`;
+  shown.digits.forEach((digit, index) => {
+    const [top, left, bottom, right] = digit.box;
+    context.strokeStyle = labelOf(digit) !== "?" && digit.sure ? BOX_COLOUR : UNSURE_COLOUR;
+    context.fillStyle = context.strokeStyle;
+    const solid = index === selected || shown.digits.length === 1;
+    context.setLineDash(solid ? [] : [line * 3, line * 2]);
+    const padBy = line * 2;
+    context.strokeRect(left - padBy, top - padBy, right - left + 2 * padBy, bottom - top + 2 * padBy);
+    context.fillText(labelOf(digit), left - padBy, Math.max(top - padBy - line * 2, Math.floor(overlay.height / 14)));
+  });
+}
+
 // ---- startup failures: an error state with a way out, never an endless spinner ----
 //
 // One mechanism: every sign that the start failed goes to fail(problem, file), which names the part that
 // failed in words, with its file and what went wrong, and offers Retry. The signs, as each layer gives them:
-// - one of the app's files answered with an HTTP error (Resource Timing's responseStatus). Seen even where the
-//   loader says nothing: PyScript writes a 404 page into pyapp/*.py, a 404 pyscript.toml stalls it silently;
-// - a <script> or <link> that did not load, a module that did not parse (error events);
-// - a WebAssembly file that did not compile: Pyodide 0.27 catches that itself, logs a warning and then waits
-//   forever, so compiles are watched here;
-// - the model session (above) failed;
+// - one of the app's files answered with an HTTP error (Resource Timing's responseStatus), on this page or
+//   in the worker (site/worker.mjs watches there and sends "failed"). Seen even where the loader says
+//   nothing: PyScript writes a 404 page into pyapp/*.py, a 404 pyscript.toml stalls it silently;
+// - a <script> or <link> that did not load, a module that did not parse (error events, here or there);
+// - a WebAssembly file that did not compile (worker.mjs watches the compiles: Pyodide 0.27 catches that
+//   itself, logs a warning and then waits forever);
+// - the model session failed (worker.mjs says which of onnxruntime-web's files it was);
 // - a promise nobody handled was rejected: PyScript's and Pyodide's loaders (a bad python_stdlib.zip ends so);
-// - main.py ended while the page was still loading (a Python error: a missing numpy, a damaged pyapp module).
+// - worker.py failed before it was ready (a Python error: a missing numpy, a damaged pyapp module).
 // Past STARTUP_TIMEOUT_MS with none of these, the timeout says so.
 
 // What to call each of the app's files, in words (first match wins). Paths are relative to the site.
@@ -268,13 +440,14 @@ const PARTS = [
   [/^vendor\/pyodide\/pillow\b/, "Pillow"],
   [/^vendor\/pyodide\//, "the Python runtime"],
   [/^vendor\/pyscript\//, "PyScript"],
-  [/^(pyapp\/|main\.py$|pyscript\.toml$)/, "the app's Python code"],
+  [/^worker\.mjs$/, "the app's worker"],
+  [/^(pyapp\/|worker\.py$|pyscript\.toml$)/, "the app's Python code"],
 ];
 // The app's files as they appear in URLs, error messages and Python tracebacks (/home/pyodide/pyapp/web.py).
-const APP_FILE = /(?:model|vendor\/(?:ort|pyodide|pyscript)|pyapp)\/[\w.-]+|\bmain\.py\b|\bpyscript\.toml\b/g;
+const APP_FILE = /(?:model|vendor\/(?:ort|pyodide|pyscript)|pyapp)\/[\w.-]+|\bworker\.(?:py|mjs)\b|\bpyscript\.toml\b/g;
 // Errors that mean the bytes arrived but are not what was built: cut short or changed on the way.
 const DAMAGED = /^(CompileError|SyntaxError|IndentationError|TabError)$/;
-const pythonErrors = []; // what PyScript showed while loading, for when main.py ends early
+const SITE = new URL("./", location.href).href;
 
 function messageOf(problem) {
   return String(problem?.message ?? problem ?? "");
@@ -283,6 +456,10 @@ function messageOf(problem) {
 function appFile(text, which = "first") {
   const found = String(text ?? "").match(APP_FILE) || [];
   return which === "last" ? found.at(-1) : found[0];
+}
+
+function sitePath(url) {
+  return url?.startsWith(SITE) ? url.slice(SITE.length) : undefined;
 }
 
 function isFile(path) {
@@ -308,7 +485,7 @@ function detailOf(problem, file) {
 
 // file: the app's file (or folder) to blame; found in the problem's message when not given.
 function fail(problem, file = appFile(messageOf(problem))) {
-  if (root.dataset.state !== "loading") return; // later errors are web.py's to report, next to what failed
+  if (root.dataset.state !== "loading") return; // later errors are the reader's to report, next to what failed
   root.dataset.state = "error";
   const part = (file && partOf(file)) || "the app";
   const named = isFile(file) ? `${part} (${file})` : part;
@@ -320,35 +497,22 @@ function fail(problem, file = appFile(messageOf(problem))) {
   retry.onclick = () => window.location.reload();
 }
 
-function modelFailed(error) {
-  // The model's session (above) fails in onnxruntime-web's words; say which of its files it was.
-  const message = messageOf(error);
-  if (error?.name === "SyntaxError") {
-    fail(error, "vendor/ort/ort.wasm.min.mjs"); // the one module app.js imports did not parse
-  } else if (/no available backend/.test(message)) {
-    // Its wasm backend did not start: the glue module did not parse, or another of its files failed.
-    if (/SyntaxError/.test(message)) fail({ name: "SyntaxError" }, "vendor/ort/ort-wasm-simd-threaded.mjs");
-    else fail(error, appFile(message) ?? "vendor/ort/");
-  } else {
-    // "Can't create a session. ERROR_CODE: 7, ERROR_MESSAGE: Failed to load model because protobuf parsing failed."
-    fail(message.replace(/^.*ERROR_MESSAGE: /s, ""), appFile(message) ?? "model/digits.onnx");
-  }
+function workerFailed({ name, message, url }) {
+  if (name === "PythonError") return pythonFailed(message);
+  const file = appFile(message) ?? appFile(url) ?? sitePath(url) ?? "vendor/pyodide/";
+  fail({ name, message }, file);
 }
 
-function pythonFailed() {
-  // main.py ended before web.start() made the page ready: PyScript showed the Python error.
-  const text = pythonErrors.join("\n");
-  const missing = text.match(/No module named '(\w+)'/)?.[1]; // a package (numpy) that loadPackage could not load
+function pythonFailed(traceback) {
+  // worker.py stopped before the reader was ready; its traceback names the file.
+  const missing = traceback.match(/No module named '(\w+)'/)?.[1]; // a package (numpy) loadPackage could not load
   if (missing && missing !== "pyapp") {
-    const wheel = `vendor/pyodide/${{ PIL: "pillow" }[missing] ?? missing.toLowerCase()}`;
-    const failed = failedRequest(wheel);
-    const detail = failed ? `HTTP ${failed.responseStatus}` : "its download failed or did not match the build";
-    fail(detail, appFile(failed?.name) ?? wheel);
+    fail("its download failed or did not match the build", `vendor/pyodide/${missing.toLowerCase()}`);
     return;
   }
-  const [, name, message] = [...text.matchAll(/^(\w+(?:Error|Exception)): ?(.*)$/gm)].at(-1) ?? [];
-  const problem = name ? { name, message: `${name}: ${message}` } : text;
-  fail(problem, appFile(text, "last") ?? "main.py");
+  const [, name, message] = [...traceback.matchAll(/^(\w+(?:Error|Exception)): ?(.*)$/gm)].at(-1) ?? [];
+  const problem = name ? { name, message: `${name}: ${message}` } : traceback;
+  fail(problem, appFile(traceback, "last") ?? "worker.py");
 }
 
 new PerformanceObserver((list) => {
@@ -368,60 +532,24 @@ window.addEventListener(
   true,
 );
 
-// Unhandled rejections while loading come from PyScript's and Pyodide's loaders (app.js handles its own).
+// Unhandled rejections while loading come from PyScript's loader on this page (the config, the worker).
 window.addEventListener("unhandledrejection", (event) => {
-  // Pyodide exits (ExitStatus) when Python cannot start, e.g. with a damaged python_stdlib.zip.
-  const problem = event.reason?.name === "ExitStatus" ? "Python stopped as it started" : event.reason;
-  fail(problem, appFile(messageOf(event.reason)) ?? "vendor/pyodide/");
+  fail(event.reason, appFile(messageOf(event.reason)) ?? "vendor/pyscript/");
 });
 
-// Pyodide 0.27 catches a failed compile of pyodide.asm.wasm, logs "wasm instantiation failed!" and never
-// settles loadPyodide(): watch every streaming compile while loading. A CompileError means the bytes are
-// wrong (onnxruntime-web's fallback to an ArrayBuffer would fail the same); other errors are left to the loader.
-const instantiateStreaming = WebAssembly.instantiateStreaming;
-WebAssembly.instantiateStreaming = function (source, ...rest) {
-  const compiling = instantiateStreaming.call(this, source, ...rest);
-  compiling.catch((error) =>
-    Promise.resolve(source)
-      .then((response) => {
-        const file = appFile(response.url);
-        if (!response.ok) fail(`HTTP ${response.status}`, file);
-        else if (error instanceof WebAssembly.CompileError) fail(error, file);
-      })
-      .catch(() => {}), // the request itself failed: its loader reports that
-  );
-  return compiling;
-};
-
-// PyScript shows each Python error (and Pyodide's loading errors) as a .py-error box at the end of the
-// body. Until the page is ready they are kept for pythonFailed() and taken off the page, also after a
-// failure (they follow from it): the alert says it for people, and the console keeps the traceback.
+// PyScript shows Python errors as a .py-error box at the end of the body. Until the page is ready each is
+// a failed start, taken off the page (the alert says it for people; the console keeps the traceback).
 new MutationObserver((changes) => {
   if (root.dataset.state === "ready") return;
   for (const node of changes.flatMap((change) => [...change.addedNodes])) {
     if (node.classList?.contains("py-error")) {
-      pythonErrors.push(node.textContent);
       node.remove();
+      pythonFailed(node.textContent);
     }
   }
 }).observe(document.body, { childList: true });
-window.addEventListener("py:done", () => {
-  if (root.dataset.state === "loading") pythonFailed();
-});
 
 setTimeout(() => fail("loading took too long"), STARTUP_TIMEOUT_MS);
-
-// What Python calls: the model, the pad's drawing (to add a decoded image), the error state.
-window.digitApp = {
-  model,
-  fail,
-  async addImage(imageData) {
-    items.push({ bitmap: await createImageBitmap(imageData) });
-    redraw();
-    changed(true);
-  },
-  isEmpty: () => items.length === 0,
-};
 
 resizePad();
 redraw();
