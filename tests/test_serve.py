@@ -15,10 +15,8 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-import serve  # noqa: E402
+import serve
+from sitebuild import REPO as ROOT
 
 BIG = bytes(range(256)) * 400  # 100 KB
 
@@ -57,7 +55,7 @@ def _root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def _server(_root: Path) -> Iterator[tuple[str, int]]:
-    running = serve.make_server(_root, port=0)
+    running = serve.SiteServer(_root, port=0)
     thread = threading.Thread(target=running.serve_forever, daemon=True)
     thread.start()
     yield running.server_address[:2]
@@ -189,7 +187,7 @@ def test_two_hundred_parallel_requests_are_all_answered(_server) -> None:
 def test_loopback_is_the_default(_root: Path) -> None:
     assert serve.parse_args([]).host == "127.0.0.1"
     assert serve.parse_args([]).port == 8000
-    running = serve.make_server(_root, port=0)
+    running = serve.SiteServer(_root, port=0)
     try:
         assert running.server_address[0] == "127.0.0.1"
     finally:
