@@ -193,15 +193,39 @@ def test_the_cli_refuses_a_tampered_cache_without_a_traceback(tmp_path: Path) ->
     assert not (tmp_path / "out").exists()
 
 
-def test_a_download_that_does_not_match_never_enters_the_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    def fake_npm(command: list[str], cwd: Path) -> str:
-        (cwd / sitebuild.PYSCRIPT.filename).write_bytes(b"a tarball from somewhere else")
-        return "[]"
+@pytest.mark.parametrize("pin", [*sitebuild.NPM_PINS, sitebuild.WHEELS], ids=lambda pin: pin.name)
+def test_a_download_that_does_not_match_never_enters_the_cache(
+    pin: sitebuild.Pin, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    commands: list[list[str]] = []
 
-    monkeypatch.setattr(sitebuild, "_run", fake_npm)
-    with pytest.raises(sitebuild.IntegrityError, match=re.escape(sitebuild.PYSCRIPT.filename)):
-        sitebuild.fetch_runtime(tmp_path, log=quiet)
-    assert not list(tmp_path.rglob("*.tgz"))
+    def client_from_somewhere_else(command: list[str], cwd: Path) -> str:
+        commands.append(command)
+        (cwd / pin.filename).write_bytes(b"a package from somewhere else")
+        return ""
+
+    monkeypatch.setattr(sitebuild, "_run", client_from_somewhere_else)
+    with pytest.raises(sitebuild.IntegrityError, match=re.escape(pin.filename)):
+        sitebuild.fetch(pin, tmp_path, log=quiet)
+    assert [pin.spec in command for command in commands] == [True]
+    assert [p.name for p in tmp_path.iterdir()] == []  # neither the file nor the download folder
+
+
+@pytest.mark.usefixtures("built_site")  # the runtime is in the cache
+def test_a_download_that_matches_is_cached_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pin, commands = sitebuild.PYSCRIPT, []
+
+    def npm_pack(command: list[str], cwd: Path) -> str:
+        commands.append(command)
+        shutil.copyfile(sitebuild.cache_dir() / pin.filename, cwd / pin.filename)
+        return ""
+
+    monkeypatch.setattr(sitebuild, "_run", npm_pack)
+    first = sitebuild.fetch(pin, tmp_path / "cache", log=quiet)
+    second = sitebuild.fetch(pin, tmp_path / "cache", log=quiet)
+    assert first == second == tmp_path / "cache" / pin.filename
+    assert len(commands) == 1 and commands[0][:3] == ["npm", "pack", pin.spec]
+    assert [p.name for p in (tmp_path / "cache").iterdir()] == [pin.filename]
 
 
 @pytest.mark.usefixtures("built_site")  # the runtime is in the cache
