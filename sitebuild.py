@@ -36,7 +36,7 @@ class Pin:
     client: str  # "npm" (`npm pack NAME@VERSION`) or "pip" (`pip download NAME==VERSION`)
     name: str
     version: str
-    digest: str  # npm: sha512 "integrity" as `npm pack --json` reports it; pip: sha256 as `pip hash` prints it
+    digest: str  # npm: the sha512 "integrity" `npm pack --json` reports; pip: the sha256 in hex, as PyPI shows it
     size: str  # shown while it downloads
     members: dict[str, str]  # path inside the download -> path in the built site ("/" at the end: a folder)
 
