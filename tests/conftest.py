@@ -44,7 +44,7 @@ def built_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def start_server(root: Path) -> tuple[str, object]:
     import serve
 
-    server = serve.make_server(root, "127.0.0.1", 0)
+    server = serve.SiteServer(root, "127.0.0.1", 0)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return f"http://127.0.0.1:{server.server_address[1]}", server
 

@@ -1,4 +1,4 @@
-"""serve.build: the layout of the deployable folder, the verified runtime, the service worker's version."""
+"""sitebuild.build: the layout of the deployable folder, the verified runtime, the service worker's version."""
 
 from __future__ import annotations
 
@@ -14,10 +14,8 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-import serve  # noqa: E402
+import sitebuild
+from sitebuild import REPO as ROOT
 
 PYODIDE_FILES = [
     "pyodide.mjs",
@@ -34,12 +32,6 @@ def quiet(message: str) -> None:
     pass
 
 
-@pytest.fixture(scope="session")
-def _site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The site built once (the first run of the suite on a machine downloads the runtime)."""
-    return serve.build(tmp_path_factory.mktemp("build") / "dist", log=quiet)
-
-
 def _files(site: Path) -> set[str]:
     return {p.relative_to(site).as_posix() for p in site.rglob("*") if p.is_file()}
 
@@ -52,8 +44,8 @@ def _worker_files(site: Path) -> list[str]:
 # --- Layout ----------------------------------------------------------------------------------------------
 
 
-def test_layout_follows_the_architecture(_site: Path) -> None:
-    files = _files(_site)
+def test_layout_follows_the_architecture(built_site: Path) -> None:
+    files = _files(built_site)
     for name in OWN_FILES + [f"vendor/pyodide/{n}" for n in PYODIDE_FILES] + [f"vendor/ort/{n}" for n in ORT_FILES]:
         assert name in files, name
     assert "vendor/pyscript/core.js" in files and "vendor/pyscript/core.css" in files
@@ -62,63 +54,63 @@ def test_layout_follows_the_architecture(_site: Path) -> None:
     assert not [f for f in files if any(part.startswith(".") for part in f.split("/"))]
 
 
-def test_site_and_model_are_copied_whole(_site: Path) -> None:
-    files = _files(_site)
+def test_site_and_model_are_copied_whole(built_site: Path) -> None:
+    files = _files(built_site)
     for path in (ROOT / "site").rglob("*"):
         if path.is_file() and not path.name.startswith("."):
             assert path.relative_to(ROOT / "site").as_posix() in files
     for path in (ROOT / "model").glob("*.onnx"):
-        assert (_site / "model" / path.name).read_bytes() == path.read_bytes()
+        assert (built_site / "model" / path.name).read_bytes() == path.read_bytes()
 
 
-def test_only_the_pages_python_modules_ship(_site: Path) -> None:
-    shipped = {p.name for p in (_site / "pyapp").glob("*.py")}
+def test_only_the_pages_python_modules_ship(built_site: Path) -> None:
+    shipped = {p.name for p in (built_site / "pyapp").glob("*.py")}
     expected = {p.name for p in (ROOT / "pyapp").glob("*.py")} - {"cli.py", "__main__.py", "model.py"}
     assert shipped == expected
 
 
-def test_every_file_pyscript_toml_maps_is_built(_site: Path) -> None:
-    config = tomllib.loads((_site / "pyscript.toml").read_text())
+def test_every_file_pyscript_toml_maps_is_built(built_site: Path) -> None:
+    config = tomllib.loads((built_site / "pyscript.toml").read_text())
     assert config["interpreter"] == "./vendor/pyodide/pyodide.mjs"
     for source in config.get("files", {}):
-        assert (_site / source).is_file(), source
+        assert (built_site / source).is_file(), source
     for module in config.get("js_modules", {}).get("main", {}):
-        assert (_site / module).is_file(), module
+        assert (built_site / module).is_file(), module
 
 
-def test_pyscript_chunks_that_core_imports_are_there(_site: Path) -> None:
-    core = (_site / "vendor" / "pyscript" / "core.js").read_text()
+def test_pyscript_chunks_that_core_imports_are_there(built_site: Path) -> None:
+    core = (built_site / "vendor" / "pyscript" / "core.js").read_text()
     for chunk in re.findall(r'from"\./([^"]+)"', core):
-        assert (_site / "vendor" / "pyscript" / chunk).is_file(), chunk
+        assert (built_site / "vendor" / "pyscript" / chunk).is_file(), chunk
     assert "sourceMappingURL" not in core
 
 
-def test_own_files_use_relative_urls_only(_site: Path) -> None:
+def test_own_files_use_relative_urls_only(built_site: Path) -> None:
     for name in ("sw.js", "offline.js", "manifest.webmanifest", "index.html", "pyscript.toml"):
-        path = _site / name
+        path = built_site / name
         if not path.is_file():
             continue
         text = re.sub(r'xmlns(:\w+)?="http://www\.w3\.org/[^"]*"', "", path.read_text())
         assert "://" not in text, name
         assert not re.search(r'(src|href)="/', text), name
-    manifest = json.loads((_site / "manifest.webmanifest").read_text())
+    manifest = json.loads((built_site / "manifest.webmanifest").read_text())
     assert manifest["start_url"] == "./" and manifest["scope"] == "./"
     for icon in manifest["icons"]:
-        assert not icon["src"].startswith("/") and (_site / icon["src"]).is_file()
+        assert not icon["src"].startswith("/") and (built_site / icon["src"]).is_file()
 
 
 # --- The pinned runtime, verified ------------------------------------------------------------------------
 
 
-def test_wheels_match_the_lock_and_its_depends(_site: Path) -> None:
-    lock = json.loads((_site / "vendor" / "pyodide" / "pyodide-lock.json").read_text())
-    assert lock["info"]["version"] == serve.PYODIDE.version
-    needed = serve.wheel_closure(lock, serve.PYODIDE_PACKAGES)
+def test_wheels_match_the_lock_and_its_depends(built_site: Path) -> None:
+    lock = json.loads((built_site / "vendor" / "pyodide" / "pyodide-lock.json").read_text())
+    assert lock["info"]["version"] == sitebuild.PYODIDE.version
+    needed = sitebuild.wheel_closure(lock, sitebuild.PYODIDE_PACKAGES)
     assert {e["name"].lower() for e in needed} >= {"numpy", "pillow"}
-    wheels = {p.name for p in (_site / "vendor" / "pyodide").glob("*.whl")}
+    wheels = {p.name for p in (built_site / "vendor" / "pyodide").glob("*.whl")}
     assert wheels == {e["file_name"] for e in needed}
     for entry in needed:
-        data = (_site / "vendor" / "pyodide" / entry["file_name"]).read_bytes()
+        data = (built_site / "vendor" / "pyodide" / entry["file_name"]).read_bytes()
         assert hashlib.sha256(data).hexdigest() == entry["sha256"]
 
 
@@ -130,16 +122,16 @@ def test_wheel_closure_follows_depends() -> None:
             "other": {"depends": [], "file_name": "o.whl"},
         }
     }
-    assert [e["file_name"] for e in serve.wheel_closure(lock, ["A"])] == ["a.whl", "b.whl"]
-    with pytest.raises(serve.BuildError, match="nope"):
-        serve.wheel_closure(lock, ["nope"])
+    assert [e["file_name"] for e in sitebuild.wheel_closure(lock, ["A"])] == ["a.whl", "b.whl"]
+    with pytest.raises(sitebuild.BuildError, match="nope"):
+        sitebuild.wheel_closure(lock, ["nope"])
 
 
 def test_a_wheel_that_does_not_match_the_lock_is_refused(tmp_path: Path) -> None:
-    carrier = tmp_path / "carrier.whl"
+    carrier, carried = tmp_path / "carrier.whl", next(iter(sitebuild.WHEELS.members))
     with zipfile.ZipFile(carrier, "w") as z:
-        z.writestr(serve.WHEEL_CARRIER_DIR + "numpy-9-wasm32.whl", b"not numpy")
-        z.writestr(serve.WHEEL_CARRIER_DIR + "pillow-9-wasm32.whl", b"pillow")
+        z.writestr(carried + "numpy-9-wasm32.whl", b"not numpy")
+        z.writestr(carried + "pillow-9-wasm32.whl", b"pillow")
     lock = {
         "packages": {
             "numpy": {"depends": [], "file_name": "numpy-9-wasm32.whl", "sha256": "0" * 64},
@@ -150,21 +142,21 @@ def test_a_wheel_that_does_not_match_the_lock_is_refused(tmp_path: Path) -> None
             },
         }
     }
-    with pytest.raises(serve.IntegrityError, match="numpy-9-wasm32.whl"):
-        serve.copy_wheels(carrier, lock, tmp_path / "site")
+    with pytest.raises(sitebuild.IntegrityError, match="numpy-9-wasm32.whl"):
+        sitebuild.copy_wheels(carrier, lock, tmp_path / "site")
     assert not (tmp_path / "site" / "vendor" / "pyodide" / "numpy-9-wasm32.whl").exists()
 
 
 def test_a_carrier_with_another_hash_is_refused(tmp_path: Path) -> None:
-    fake = tmp_path / serve.WHEEL_CARRIER_FILE
+    fake = tmp_path / sitebuild.WHEELS.filename
     fake.write_bytes(b"PK not the pinned wheel")
-    with pytest.raises(serve.IntegrityError, match=re.escape(serve.WHEEL_CARRIER_FILE)):
-        serve.verify_carrier(fake)
+    with pytest.raises(sitebuild.IntegrityError, match=re.escape(sitebuild.WHEELS.filename)):
+        sitebuild.verify(sitebuild.WHEELS, fake)
 
 
 def _tampered_cache(tmp_path: Path, name: str) -> Path:
     """A copy of the real cache (links) in which the file `name` has one byte more."""
-    real, cache = serve.cache_dir(), tmp_path / "cache"
+    real, cache = sitebuild.cache_dir(), tmp_path / "cache"
     cache.mkdir()
     for path in real.iterdir():
         if path.is_file():
@@ -176,22 +168,22 @@ def _tampered_cache(tmp_path: Path, name: str) -> Path:
     return cache
 
 
-@pytest.mark.usefixtures("_site")
+@pytest.mark.usefixtures("built_site")  # the runtime is in the cache
 def test_a_tampered_cached_tarball_is_refused_by_name(tmp_path: Path) -> None:
-    name = serve.PYODIDE.filename
+    name = sitebuild.PYODIDE.filename
     cache = _tampered_cache(tmp_path, name)
-    with pytest.raises(serve.IntegrityError, match=re.escape(name)):
-        serve.build(tmp_path / "dist", cache=cache, log=quiet)
+    with pytest.raises(sitebuild.IntegrityError, match=re.escape(name)):
+        sitebuild.build(tmp_path / "dist", cache=cache, log=quiet)
     assert not (tmp_path / "dist").exists()
 
 
-@pytest.mark.usefixtures("_site")
+@pytest.mark.usefixtures("built_site")  # the runtime is in the cache
 def test_the_cli_refuses_a_tampered_cache_without_a_traceback(tmp_path: Path) -> None:
-    name = serve.PYSCRIPT.filename
+    name = sitebuild.PYSCRIPT.filename
     cache = _tampered_cache(tmp_path, name)
     done = subprocess.run(
         [sys.executable, str(ROOT / "serve.py"), "--build-only", str(tmp_path / "out")],
-        env={"PATH": "/usr/bin:/bin", serve.CACHE_ENV: str(cache)},
+        env={"PATH": "/usr/bin:/bin", sitebuild.CACHE_ENV: str(cache)},
         capture_output=True,
         text=True,
         timeout=120,
@@ -201,43 +193,67 @@ def test_the_cli_refuses_a_tampered_cache_without_a_traceback(tmp_path: Path) ->
     assert not (tmp_path / "out").exists()
 
 
-def test_a_download_that_does_not_match_never_enters_the_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    def fake_npm(command: list[str], cwd: Path) -> str:
-        (cwd / serve.PYSCRIPT.filename).write_bytes(b"a tarball from somewhere else")
-        return "[]"
+@pytest.mark.parametrize("pin", [*sitebuild.NPM_PINS, sitebuild.WHEELS], ids=lambda pin: pin.name)
+def test_a_download_that_does_not_match_never_enters_the_cache(
+    pin: sitebuild.Pin, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    commands: list[list[str]] = []
 
-    monkeypatch.setattr(serve, "_run", fake_npm)
-    with pytest.raises(serve.IntegrityError, match=re.escape(serve.PYSCRIPT.filename)):
-        serve.ensure_runtime(tmp_path, log=quiet)
-    assert not list(tmp_path.rglob("*.tgz"))
+    def client_from_somewhere_else(command: list[str], cwd: Path) -> str:
+        commands.append(command)
+        (cwd / pin.filename).write_bytes(b"a package from somewhere else")
+        return ""
+
+    monkeypatch.setattr(sitebuild, "_run", client_from_somewhere_else)
+    with pytest.raises(sitebuild.IntegrityError, match=re.escape(pin.filename)):
+        sitebuild.fetch(pin, tmp_path, log=quiet)
+    assert [pin.spec in command for command in commands] == [True]
+    assert [p.name for p in tmp_path.iterdir()] == []  # neither the file nor the download folder
 
 
-@pytest.mark.usefixtures("_site")
+@pytest.mark.usefixtures("built_site")  # the runtime is in the cache
+def test_a_download_that_matches_is_cached_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pin, commands = sitebuild.PYSCRIPT, []
+
+    def npm_pack(command: list[str], cwd: Path) -> str:
+        commands.append(command)
+        shutil.copyfile(sitebuild.cache_dir() / pin.filename, cwd / pin.filename)
+        return ""
+
+    monkeypatch.setattr(sitebuild, "_run", npm_pack)
+    first = sitebuild.fetch(pin, tmp_path / "cache", log=quiet)
+    second = sitebuild.fetch(pin, tmp_path / "cache", log=quiet)
+    assert first == second == tmp_path / "cache" / pin.filename
+    assert len(commands) == 1 and commands[0][:3] == ["npm", "pack", pin.spec]
+    assert [p.name for p in (tmp_path / "cache").iterdir()] == [pin.filename]
+
+
+@pytest.mark.usefixtures("built_site")  # the runtime is in the cache
 def test_the_second_build_downloads_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     def no_network(command: list[str], cwd: Path) -> str:
         raise AssertionError(f"a warm build ran {command}")
 
-    monkeypatch.setattr(serve, "_run", no_network)
+    monkeypatch.setattr(sitebuild, "_run", no_network)
     monkeypatch.setenv("PATH", str(tmp_path))  # no npm, no pip
     lines: list[str] = []
-    serve.build(tmp_path / "dist", log=lines.append)
+    sitebuild.build(tmp_path / "dist", log=lines.append)
     assert not [line for line in lines if "downloading" in line]
 
 
 # --- Version and atomic replacement ----------------------------------------------------------------------
 
 
-def test_version_is_stamped_into_the_worker_and_version_json(_site: Path) -> None:
-    version = json.loads((_site / "version.json").read_text())["version"]
-    worker = (_site / "sw.js").read_text()
+def test_version_is_stamped_into_the_worker_and_version_json(built_site: Path) -> None:
+    version = json.loads((built_site / "version.json").read_text())["version"]
+    worker = (built_site / "sw.js").read_text()
     assert re.fullmatch(r"[0-9a-f]{12}", version)
     assert f'const VERSION = "{version}";' in worker
-    assert serve.VERSION_PLACEHOLDER not in worker and "__PRECACHE_FILES__" not in worker
+    assert sitebuild.VERSION_PLACEHOLDER not in worker and "__PRECACHE_FILES__" not in worker
 
 
-def test_the_worker_precaches_every_built_file(_site: Path) -> None:
-    precached = _worker_files(_site)
-    assert sorted(precached) == sorted(_files(_site) - {"sw.js", "version.json"})
+def test_the_worker_precaches_every_built_file(built_site: Path) -> None:
+    precached = _worker_files(built_site)
+    assert sorted(precached) == sorted(_files(built_site) - {"sw.js", "version.json"})
     assert all(not f.startswith("/") for f in precached)
 
 
@@ -250,13 +266,13 @@ def _small_repo(tmp_path: Path) -> Path:
     return repo
 
 
-@pytest.mark.usefixtures("_site")
+@pytest.mark.usefixtures("built_site")  # the runtime is in the cache
 def test_a_changed_source_gives_a_new_version_and_replaces_the_folder(tmp_path: Path) -> None:
     repo, dest = _small_repo(tmp_path), tmp_path / "out" / "dist"
-    first = json.loads((serve.build(dest, repo=repo, log=quiet) / "version.json").read_text())["version"]
+    first = json.loads((sitebuild.build(dest, repo=repo, log=quiet) / "version.json").read_text())["version"]
     (dest / "stale.txt").write_text("left from an older build")
     (repo / "site" / "app.js").write_text("// changed\n")
-    second = json.loads((serve.build(dest, repo=repo, log=quiet) / "version.json").read_text())["version"]
+    second = json.loads((sitebuild.build(dest, repo=repo, log=quiet) / "version.json").read_text())["version"]
     assert first != second
     assert second in (dest / "sw.js").read_text()
     assert not (dest / "stale.txt").exists()
@@ -266,14 +282,14 @@ def test_a_changed_source_gives_a_new_version_and_replaces_the_folder(tmp_path: 
 
 def test_a_folder_that_is_not_a_build_is_never_replaced(tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text("keep me")
-    with pytest.raises(serve.BuildError, match="not a build"):
-        serve.build(tmp_path, log=quiet)
+    with pytest.raises(sitebuild.BuildError, match="not a build"):
+        sitebuild.build(tmp_path, log=quiet)
     assert (tmp_path / "notes.txt").read_text() == "keep me"
 
 
-@pytest.mark.usefixtures("_site")
+@pytest.mark.usefixtures("built_site")  # the runtime is in the cache
 def test_the_same_sources_give_the_same_version(tmp_path: Path) -> None:
     repo = _small_repo(tmp_path)
-    first = serve.build(tmp_path / "a", repo=repo, log=quiet)
-    second = serve.build(tmp_path / "b", repo=repo, log=quiet)
+    first = sitebuild.build(tmp_path / "a", repo=repo, log=quiet)
+    second = sitebuild.build(tmp_path / "b", repo=repo, log=quiet)
     assert (first / "version.json").read_text() == (second / "version.json").read_text()

@@ -15,10 +15,8 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-import serve  # noqa: E402
+import serve
+from sitebuild import REPO as ROOT
 
 BIG = bytes(range(256)) * 400  # 100 KB
 
@@ -57,7 +55,7 @@ def _root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def _server(_root: Path) -> Iterator[tuple[str, int]]:
-    running = serve.make_server(_root, port=0)
+    running = serve.SiteServer(_root, port=0)
     thread = threading.Thread(target=running.serve_forever, daemon=True)
     thread.start()
     yield running.server_address[:2]
@@ -186,10 +184,28 @@ def test_two_hundred_parallel_requests_are_all_answered(_server) -> None:
     assert _request(_server, "/index.html")[0] == 200
 
 
+@pytest.mark.parametrize("host", ["127.0.0.1", "::1"])
+def test_each_server_serves_its_own_folder(_server, tmp_path: Path, host: str) -> None:
+    (tmp_path / "index.html").write_bytes(b"<p>another site</p>")
+    try:
+        other = serve.SiteServer(tmp_path, host, 0)
+    except OSError as e:
+        pytest.skip(f"cannot bind {host}: {e}")
+    threading.Thread(target=other.serve_forever, daemon=True).start()
+    try:
+        assert serve.url_of(other).startswith(f"http://{'[::1]' if ':' in host else host}:")
+        assert _request(other.server_address[:2], "/")[2] == b"<p>another site</p>"
+        assert _request(other.server_address[:2], "/big.bin")[0] == 404
+        assert _request(_server, "/")[2] == b"<!doctype html><title>home</title>"
+    finally:
+        other.shutdown()
+        other.server_close()
+
+
 def test_loopback_is_the_default(_root: Path) -> None:
     assert serve.parse_args([]).host == "127.0.0.1"
     assert serve.parse_args([]).port == 8000
-    running = serve.make_server(_root, port=0)
+    running = serve.SiteServer(_root, port=0)
     try:
         assert running.server_address[0] == "127.0.0.1"
     finally:
