@@ -71,7 +71,11 @@ def test_only_the_pages_python_modules_ship(built_site: Path) -> None:
 
 def test_every_file_pyscript_toml_maps_is_built(built_site: Path) -> None:
     config = tomllib.loads((built_site / "pyscript.toml").read_text())
-    assert config["interpreter"] == "./vendor/pyodide/pyodide.mjs"
+    # The interpreter is the worker's own module, which hands over the self-hosted Pyodide.
+    assert config["interpreter"] == "./worker.mjs"
+    assert (built_site / "worker.mjs").is_file()
+    assert 'from "./vendor/pyodide/pyodide.mjs"' in (built_site / "worker.mjs").read_text()
+    assert (built_site / "vendor" / "pyodide" / "pyodide.mjs").is_file()
     for source in config.get("files", {}):
         assert (built_site / source).is_file(), source
     for module in config.get("js_modules", {}).get("main", {}):
@@ -86,7 +90,7 @@ def test_pyscript_chunks_that_core_imports_are_there(built_site: Path) -> None:
 
 
 def test_own_files_use_relative_urls_only(built_site: Path) -> None:
-    for name in ("sw.js", "offline.js", "manifest.webmanifest", "index.html", "pyscript.toml"):
+    for name in ("sw.js", "offline.js", "manifest.webmanifest", "index.html", "pyscript.toml", "app.js", "worker.mjs"):
         path = built_site / name
         if not path.is_file():
             continue
