@@ -422,7 +422,7 @@ function drawBoxes() {
 // failed in words, with its file and what went wrong, and offers Retry. The signs, as each layer gives them:
 // - one of the app's files answered with an HTTP error (Resource Timing's responseStatus), on this page or
 //   in the worker (site/worker.mjs watches there and sends "failed"). Seen even where the loader says
-//   nothing: PyScript writes a 404 page into pyapp/*.py, a 404 pyscript.toml stalls it silently;
+//   nothing: PyScript writes a 404 page into pyapp/*.py;
 // - a <script> or <link> that did not load, a module that did not parse (error events, here or there);
 // - a WebAssembly file that did not compile (worker.mjs watches the compiles: Pyodide 0.27 catches that
 //   itself, logs a warning and then waits forever);
@@ -441,10 +441,10 @@ const PARTS = [
   [/^vendor\/pyodide\//, "the Python runtime"],
   [/^vendor\/pyscript\//, "PyScript"],
   [/^worker\.mjs$/, "the app's worker"],
-  [/^(pyapp\/|worker\.py$|pyscript\.toml$)/, "the app's Python code"],
+  [/^(pyapp\/|worker\.py$)/, "the app's Python code"],
 ];
 // The app's files as they appear in URLs, error messages and Python tracebacks (/home/pyodide/pyapp/web.py).
-const APP_FILE = /(?:model|vendor\/(?:ort|pyodide|pyscript)|pyapp)\/[\w.-]+|\bworker\.(?:py|mjs)\b|\bpyscript\.toml\b/g;
+const APP_FILE = /(?:model|vendor\/(?:ort|pyodide|pyscript)|pyapp)\/[\w.-]+|\bworker\.(?:py|mjs)\b/g;
 // Errors that mean the bytes arrived but are not what was built: cut short or changed on the way.
 const DAMAGED = /^(CompileError|SyntaxError|IndentationError|TabError)$/;
 const SITE = new URL("./", location.href).href;

@@ -1,5 +1,6 @@
-// The worker's first JavaScript. pyscript.toml names this module as the interpreter, so PyScript imports it
-// in the worker before Pyodide loads, and it does three things there that nothing else can do as early:
+// The worker's first JavaScript. index.html's worker config names this module as the interpreter, so
+// PyScript imports it in the worker before Pyodide loads, and it does three things there that nothing else
+// can do as early:
 // 1. starts the onnxruntime-web session at once, so its 14 MB wasm compiles while Pyodide boots;
 // 2. watches the start for failures (HTTP errors, damaged wasm, loaders that reject) and tells the page,
 //    which cannot see the worker's requests;
@@ -25,8 +26,10 @@ function send(message, transfer = []) {
 
 function startFailed(problem, url = "") {
   if (started) return;
-  const message = String(problem?.message ?? problem ?? "");
-  send({ type: "failed", name: problem?.name ?? "", message, url });
+  // An HTTP error says more than what the loader made of the page it got ("failed to load external data").
+  const failed = url && performance.getEntriesByType("resource").find((e) => e.name === url && e.responseStatus >= 400);
+  const message = failed ? `HTTP ${failed.responseStatus}` : String(problem?.message ?? problem ?? "");
+  send({ type: "failed", name: failed ? "" : (problem?.name ?? ""), message, url });
 }
 
 function progress(step, percent) {

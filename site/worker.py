@@ -9,7 +9,7 @@ from polyscript import xworker  # a global: PyScript delivers the page's message
 
 try:
     js.digitWorker.progress("numpy", 60)
-    # numpy is loaded here rather than through pyscript.toml's `packages`, which would first install
+    # numpy is loaded here rather than through the config's `packages`, which would first install
     # micropip and packaging: two more downloads that a page reading digits never uses.
     await pyodide_js.loadPackage("numpy")  # noqa: F704 - PyScript runs this file with top-level await
     from pyapp import web

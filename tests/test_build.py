@@ -8,8 +8,8 @@ import re
 import shutil
 import subprocess
 import sys
-import tomllib
 import zipfile
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -69,17 +69,31 @@ def test_only_the_pages_python_modules_ship(built_site: Path) -> None:
     assert shipped == expected
 
 
-def test_every_file_pyscript_toml_maps_is_built(built_site: Path) -> None:
-    config = tomllib.loads((built_site / "pyscript.toml").read_text())
+def worker_config(site: Path) -> dict:
+    """The PyScript configuration of index.html's worker script: inline JSON in its config attribute."""
+    scripts: list[dict] = []
+
+    class Scripts(HTMLParser):
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            if tag == "script" and dict(attrs).get("type") == "py":
+                scripts.append(dict(attrs))
+
+    Scripts().feed((site / "index.html").read_text())
+    assert len(scripts) == 1 and "worker" in scripts[0], scripts  # one Python entry, in a worker
+    return json.loads(scripts[0]["config"])
+
+
+def test_every_file_the_worker_config_maps_is_built(built_site: Path) -> None:
+    config = worker_config(built_site)
     # The interpreter is the worker's own module, which hands over the self-hosted Pyodide.
     assert config["interpreter"] == "./worker.mjs"
-    assert (built_site / "worker.mjs").is_file()
     assert 'from "./vendor/pyodide/pyodide.mjs"' in (built_site / "worker.mjs").read_text()
     assert (built_site / "vendor" / "pyodide" / "pyodide.mjs").is_file()
-    for source in config.get("files", {}):
+    assert "packages" not in config  # it would install micropip and packaging first
+    for source in config["files"]:
         assert (built_site / source).is_file(), source
-    for module in config.get("js_modules", {}).get("main", {}):
-        assert (built_site / module).is_file(), module
+    shipped = {f"./pyapp/{p.name}" for p in (built_site / "pyapp").glob("*.py")}
+    assert set(config["files"]) == shipped  # every module the build ships is mapped, and only those
 
 
 def test_pyscript_chunks_that_core_imports_are_there(built_site: Path) -> None:
@@ -90,7 +104,7 @@ def test_pyscript_chunks_that_core_imports_are_there(built_site: Path) -> None:
 
 
 def test_own_files_use_relative_urls_only(built_site: Path) -> None:
-    for name in ("sw.js", "offline.js", "manifest.webmanifest", "index.html", "pyscript.toml", "app.js", "worker.mjs"):
+    for name in ("sw.js", "offline.js", "manifest.webmanifest", "index.html", "app.js", "worker.mjs"):
         path = built_site / name
         if not path.is_file():
             continue
