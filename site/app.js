@@ -532,9 +532,14 @@ window.addEventListener(
   true,
 );
 
-// Unhandled rejections while loading come from PyScript's loader on this page (the config, the worker).
+// Unhandled rejections while loading come from PyScript's loader on this page, which also passes on the
+// worker's failures in its own words ("Ar is not a function"): the worker's report, which names the file,
+// is given GENERIC_FAILURE_DELAY_MS to arrive first.
+const GENERIC_FAILURE_DELAY_MS = 1000;
 window.addEventListener("unhandledrejection", (event) => {
-  fail(event.reason, appFile(messageOf(event.reason)) ?? "vendor/pyscript/");
+  const file = appFile(messageOf(event.reason));
+  if (file) fail(event.reason, file);
+  else setTimeout(fail, GENERIC_FAILURE_DELAY_MS, event.reason, "vendor/pyscript/");
 });
 
 // PyScript shows Python errors as a .py-error box at the end of the body. Until the page is ready each is

@@ -24,9 +24,19 @@ function send(message, transfer = []) {
   else waiting.push([message, transfer]);
 }
 
+// A loader's own words can come before the report of the HTTP error behind them, which says more ("HTTP
+// 404" rather than "failed to load external data"): so a loader's failure is reported after
+// REPORT_DELAY_MS, unless an HTTP error is reported first.
+const REPORT_DELAY_MS = 150;
+let reported = false;
+
 function startFailed(problem, url = "") {
-  if (started) return;
-  // An HTTP error says more than what the loader made of the page it got ("failed to load external data").
+  if (!started && !reported) setTimeout(report, REPORT_DELAY_MS, problem, url);
+}
+
+function report(problem, url) {
+  if (started || reported) return;
+  reported = true;
   const failed = url && performance.getEntriesByType("resource").find((e) => e.name === url && e.responseStatus >= 400);
   const message = failed ? `HTTP ${failed.responseStatus}` : String(problem?.message ?? problem ?? "");
   send({ type: "failed", name: failed ? "" : (problem?.name ?? ""), message, url });
@@ -46,9 +56,18 @@ addEventListener("message", (event) => {
 
 new PerformanceObserver((list) => {
   for (const entry of list.getEntries()) {
-    if (entry.responseStatus >= 400) startFailed(`HTTP ${entry.responseStatus}`, entry.name);
+    if (entry.responseStatus >= 400) report(`HTTP ${entry.responseStatus}`, entry.name);
   }
 }).observe({ type: "resource", buffered: true });
+
+// Pyodide and onnxruntime-web fetch their files with fetch(): an HTTP error is known here first, whatever
+// the loader then makes of the page it got. (Resource Timing, above, also sees module imports.)
+const fetchFile = globalThis.fetch;
+globalThis.fetch = async function (...args) {
+  const response = await fetchFile.apply(this, args);
+  if (!response.ok) report(`HTTP ${response.status}`, response.url);
+  return response;
+};
 
 addEventListener("error", (event) => startFailed(event.error ?? event.message, event.filename));
 addEventListener("unhandledrejection", (event) => {
@@ -126,5 +145,8 @@ progress("python", 15);
 
 export const version = pyodide.version;
 export function loadPyodide(options) {
-  return pyodide.loadPyodide({ ...options, indexURL: PYODIDE_FOLDER });
+  const loading = pyodide.loadPyodide({ ...options, indexURL: PYODIDE_FOLDER });
+  // PyScript catches this itself and tells the page only in its own words ("Ar is not a function").
+  loading.catch((error) => startFailed(error, PYODIDE_FOLDER));
+  return loading;
 }
