@@ -1,8 +1,8 @@
 // Registers the service worker (./sw.js) that keeps the whole site for offline use and instant returns.
 // Included by index.html as <script type="module" src="./offline.js">. On a first visit registration
-// waits until Python is ready (PyScript dispatches "py:all-done" on window), so precaching does not
-// compete with the first load; a fallback timer covers a page where that event never comes.
-const FALLBACK_MS = 20000;
+// waits until the page has started (app.js sets <html data-state> to "ready" or "error"), so precaching
+// does not compete with the first load.
+const root = document.documentElement;
 
 function register() {
   navigator.serviceWorker.register("./sw.js").catch((error) => {
@@ -10,19 +10,17 @@ function register() {
   });
 }
 
-function registerOnce() {
-  let done = false;
-  const go = () => {
-    if (!done) {
-      done = true;
-      register();
-    }
-  };
-  window.addEventListener("py:all-done", go, { once: true });
-  setTimeout(go, FALLBACK_MS);
+function registerOnceStarted() {
+  if (root.dataset.state !== "loading") return register();
+  const watch = new MutationObserver(() => {
+    if (root.dataset.state === "loading") return;
+    watch.disconnect();
+    register();
+  });
+  watch.observe(root, { attributes: true, attributeFilter: ["data-state"] });
 }
 
 if ("serviceWorker" in navigator && window.isSecureContext) {
   if (navigator.serviceWorker.controller) register(); // a return visit: just check for a new version
-  else registerOnce();
+  else registerOnceStarted();
 }
