@@ -181,3 +181,15 @@ def mnist_number_pads(
         ink, _ = mnist_number(images[chosen], scale=int(rng.integers(3, 8)), gap=rng.uniform(*gap), rng=rng)
         pads.append((ink_to_rgba(ink), "".join(str(v) for v in labels[chosen])))
     return pads
+
+
+def same_reading(first: object, second: object) -> bool:
+    """Two recognize.Readings are the same: text, hint, and each digit's box, label, flags and arrays, bit for bit."""
+    if (first.text, first.hint, len(first.digits)) != (second.text, second.hint, len(second.digits)):
+        return False
+    return all(
+        (a.box, a.label, a.sure, a.taught) == (b.box, b.label, b.sure, b.taught)
+        and np.array_equal(a.probabilities, b.probabilities)
+        and np.array_equal(a.image, b.image)
+        for a, b in zip(first.digits, second.digits, strict=True)
+    )
