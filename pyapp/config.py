@@ -11,6 +11,10 @@ MODEL_OUTPUT = "probabilities"  # float32 [N, 10], softmax
 # personal examples (pyapp.personal). Exposing it computes nothing new: probabilities stay bit for bit.
 MODEL_EMBEDDING = "embedding"
 EMBEDDING_SIZE = 96
+# How pyapp.personal compares two embeddings of this model: the mean and whitening of MNIST's validation
+# digits' embeddings (training/space.py writes it next to the model, with the model file's sha256).
+SPACE_FILE = "digits.space.npz"
 
 # Where the committed model lives in a source checkout (the page fetches it as ./model/digits.onnx).
 MODEL_PATH = Path(__file__).resolve().parent.parent / "model" / MODEL_FILE
+SPACE_PATH = MODEL_PATH.with_name(SPACE_FILE)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 import os
 import pickle
@@ -171,6 +172,12 @@ def test_smoke_train_export_parity(tiny_mnist: Mnist, tmp_path: Path, monkeypatc
     assert ("DequantizeLinear" in ops) == summary["quantized"]
     assert summary["quantized"] or out.read_bytes() == float_path(out).read_bytes()
     assert json.loads((tmp_path / "training.json").read_text())["bytes"] == out.stat().st_size
+    from pyapp.config import SPACE_FILE
+    from pyapp.personal import Space
+
+    space = Space.load(tmp_path / SPACE_FILE)  # refitted for the new model: examples of the old one are refused
+    assert space.size == EMBEDDING_SIZE and space.model == hashlib.sha256(out.read_bytes()).hexdigest()
+    assert np.isfinite(space.unit(onnx_outputs(out, images)[1])).all()
 
     # Either way round, whatever this tiny model's agreement: the int8 copy is a QDQ graph of probabilities.
     from training import export
