@@ -4,17 +4,25 @@ Prints `FILE<TAB>text` per file, text empty when there is nothing sure to read; 
 column holds the hint, with --probabilities one more holds each digit's top probability. A file that
 cannot be read gets one line on stderr and exit status 1 (the other files are still read); usage errors
 exit with 2 (argparse).
+
+`--examples FILE` reads with a set of taught examples exported from the page (pyapp.personal's JSON): pieces
+close to a taught example read as taught, and the hint (--verbose) says so. A file that is not such a set,
+or was taught to another model, gets one line on stderr and exit status 1 before anything is read.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
+import numpy as np
+
 from pyapp.images import ImageError, decode_image
-from pyapp.model import ModelError, load_model
+from pyapp.model import ModelError, find_space, load_model, load_model_with_embedding
+from pyapp.personal import Examples, ExamplesError, Space
+from pyapp.personal import read as read_with_examples
 from pyapp.recognize import Reading, read
 
 
@@ -24,6 +32,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("files", nargs="+", metavar="FILE", help="image files (PNG, JPEG, ...)")
     parser.add_argument("--model", metavar="PATH", help="the ONNX model (default: the one shipped)")
+    parser.add_argument("--examples", metavar="FILE", help="taught examples exported from the page (JSON)")
     parser.add_argument("-v", "--verbose", action="store_true", help="add a column with the hint")
     parser.add_argument(
         "-p", "--probabilities", action="store_true", help="add a column with each digit's top probability"
@@ -40,17 +49,34 @@ def _line(name: str, reading: Reading, verbose: bool, probabilities: bool) -> st
     return "\t".join(columns)
 
 
+def _reader(model: str | None, examples: str | None) -> Callable[[np.ndarray], Reading]:
+    """rgba -> Reading with the model alone, or with the taught examples in `examples` (a JSON file)."""
+    if examples is None:
+        predict = load_model(model)
+        return lambda rgba: read(rgba, predict)
+    try:
+        text = Path(examples).read_bytes()
+    except OSError as error:
+        raise ExamplesError(f"{examples}: {error.strerror or error}") from None
+    try:
+        taught = Examples.from_json(text, Space.load(find_space(model)))
+    except ExamplesError as error:
+        raise ExamplesError(f"{examples}: {error}") from None
+    predict_both = load_model_with_embedding(model)
+    return lambda rgba: read_with_examples(rgba, predict_both, taught)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        predict = load_model(args.model)
-    except ModelError as error:
+        reader = _reader(args.model, args.examples)
+    except (ModelError, ExamplesError) as error:
         print(f"digit-reader: {error}", file=sys.stderr)
         return 1
     failed = False
     for name in args.files:
         try:
-            reading = read(decode_image(Path(name).read_bytes()), predict)
+            reading = reader(decode_image(Path(name).read_bytes()))
         except (OSError, ImageError) as error:
             message = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
             print(f"{name}: {message}", file=sys.stderr)

@@ -126,6 +126,7 @@ class Digit:
     probabilities: np.ndarray  # float32 [10]
     label: int | None  # None when the model is guessing (below MIN_CONFIDENCE)
     sure: bool = True  # False below SURE: shown, with a hint
+    taught: bool = False  # read as the person taught (pyapp.personal); probabilities stay the model's own
 
 
 @dataclass(frozen=True)
@@ -330,12 +331,13 @@ def _with_article(digit: int) -> str:
 
 
 def _hint(digits: list[Digit]) -> str:
-    """What to tell people about the doubtful digits: a question when one is a guess, else a caveat."""
+    """What to tell people about the doubtful digits: a question when one is a guess, else a caveat; else
+    which digits were read as the person taught ("7, as you taught")."""
     doubtful = [(i, d) for i, d in enumerate(digits) if d.label is None]
     guessing = bool(doubtful)
     doubtful = doubtful or [(i, d) for i, d in enumerate(digits) if not d.sure]
     if not doubtful:
-        return ""
+        return _taught_hint(digits)
     index, digit = doubtful[0]
     first, second = _runner_up(digit)
     more = f" (and {len(doubtful) - 1} more)" if len(doubtful) > 1 else ""
@@ -347,6 +349,16 @@ def _hint(digits: list[Digit]) -> str:
     if len(digits) == 1:
         return f"Probably {first}, but it could be {second}"
     return f"The {_ordinal(index)} digit is probably {first}, but it could be {second}{more}"
+
+
+def _taught_hint(digits: list[Digit]) -> str:
+    taught = [(i, d) for i, d in enumerate(digits) if d.taught]
+    if not taught:
+        return ""
+    if len(digits) == 1:
+        return f"{digits[0].label}, as you taught"
+    named = ", ".join(f"the {_ordinal(i)} ({d.label})" for i, d in taught)
+    return f"Read as you taught: {named}"
 
 
 def _piece_score(score: float, width: float, height: float) -> float:
@@ -403,8 +415,27 @@ def _chosen_rows(prepared: Prepared, probs: np.ndarray) -> list[int]:
     return sorted(rows, key=lambda row: _reading_order(prepared.segments[row]))
 
 
-def decide(prepared: Prepared, probabilities: np.ndarray | None) -> Reading:
-    """Model output [N, 10] for prepared.batch -> Reading; probabilities may be None when N = 0."""
+def _as_taught(probs: np.ndarray, taught: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """(the probabilities decide reads by, which rows were taught): a row the person taught is certain of
+    its taught label (so the cuts and joins count it as a sure piece); the other rows are the model's own."""
+    if taught is None:
+        return probs, np.zeros(probs.shape[0], bool)
+    labels = np.asarray(taught).reshape(-1)
+    if labels.shape != (probs.shape[0],) or labels.dtype.kind not in "iu" or (labels > 9).any():
+        raise ValueError(f"expected {probs.shape[0]} taught labels (-1 or 0-9), got {labels!r}")
+    rows = labels >= 0
+    effective = probs.copy()
+    effective[rows] = 0.0
+    effective[rows, labels[rows]] = 1.0
+    return effective, rows
+
+
+def decide(prepared: Prepared, probabilities: np.ndarray | None, taught: np.ndarray | None = None) -> Reading:
+    """Model output [N, 10] for prepared.batch -> Reading; probabilities may be None when N = 0.
+
+    `taught` (pyapp.personal.Examples.taught): per row, the label the person's examples give it, -1 where
+    the model reads alone; None (no examples) reads exactly as without it. Taught digits keep the model's
+    probabilities in Digit.probabilities, for the bars."""
     if prepared.hint or prepared.batch.shape[0] == 0:
         return Reading("", [], prepared.hint or "Draw a digit")
     count = prepared.batch.shape[0]
@@ -412,12 +443,14 @@ def decide(prepared: Prepared, probabilities: np.ndarray | None) -> Reading:
     if probs.shape[1] != 10:
         raise ValueError(f"expected probabilities of shape ({count}, 10), got {probs.shape}")
     probs = np.nan_to_num(probs, nan=0.0, posinf=0.0, neginf=0.0)  # a broken row reads as a guess
+    effective, taught_rows = _as_taught(probs, taught)
     digits = []
-    for row in _chosen_rows(prepared, probs):
-        best = int(probs[row].argmax())
-        top = float(probs[row, best])
+    for row in _chosen_rows(prepared, effective):
+        best = int(effective[row].argmax())
+        top = float(effective[row, best])
         label = best if top >= MIN_CONFIDENCE else None
-        digits.append(Digit(prepared.segments[row].box, prepared.batch[row, ..., 0], probs[row], label, top >= SURE))
+        box, image = prepared.segments[row].box, prepared.batch[row, ..., 0]
+        digits.append(Digit(box, image, probs[row], label, top >= SURE, bool(taught_rows[row])))
     hint = _hint(digits)
     guessing = any(d.label is None for d in digits)
     text = "" if guessing else "".join(str(d.label) for d in digits)

@@ -181,3 +181,53 @@ def mnist_number_pads(
         ink, _ = mnist_number(images[chosen], scale=int(rng.integers(3, 8)), gap=rng.uniform(*gap), rng=rng)
         pads.append((ink_to_rgba(ink), "".join(str(v) for v in labels[chosen])))
     return pads
+
+
+def v_shape(rng: np.random.Generator, inverted: bool = False, side: int = 280) -> np.ndarray:
+    """A "V" (the Eastern Arabic seven) or, inverted, a "Λ" (the Eastern Arabic eight) drawn as one pen
+    stroke on a side x side pad (RGBA, dark on white), with seeded jitter: size 0.35-0.7 of the pad, width
+    0.45-0.85 of the height, the apex off-centre, arms of unequal length and slightly bowed, pen 8-20 px,
+    slant, and a place anywhere on the pad."""
+    height = rng.uniform(0.35, 0.7) * side
+    width = rng.uniform(0.45, 0.85) * height
+    pen = rng.uniform(8, 20)
+    slant = rng.uniform(-0.15, 0.15)
+    apex = rng.uniform(0.4, 0.6)  # across the width
+    tops = 1 - rng.uniform(0, 0.15, size=2)  # each arm's length as a share of the height
+    bow = rng.uniform(-0.06, 0.06, size=2)  # each arm's bulge, in heights
+
+    def arm(x_end: float, length: float, bulge: float) -> list[tuple[float, float]]:
+        """From the apex (x = apex, y = 0) to the arm's free end, as 8 points on a gentle curve."""
+        points = []
+        for t in np.linspace(0.0, 1.0, 8):
+            x = apex + (x_end - apex) * t + bulge * np.sin(np.pi * t)
+            points.append((x, length * t))
+        return points
+
+    left, right = arm(0.0, tops[0], bow[0]), arm(1.0, tops[1], bow[1])
+    unit = left[::-1] + right[1:]  # one stroke: left arm's end -> apex -> right arm's end
+    top = rng.uniform(pen, side - height - pen)
+    room = side - width - 2 * pen - abs(slant) * height
+    left_edge = pen + abs(slant) * height + rng.uniform(0, max(room, 1.0))
+    points = []
+    for x, y in unit:
+        down = 1 - y if not inverted else y  # a V opens upwards: the apex is at the bottom
+        points.append((left_edge + x * width + slant * (1 - down) * height, top + down * height))
+    image = Image.new("RGBA", (side, side), (255, 255, 255, 255))
+    draw = ImageDraw.Draw(image)
+    draw.line(points, fill=(17, 24, 39, 255), width=round(pen), joint="curve")
+    for x, y in (points[0], points[-1]):  # round caps, as a pen draws
+        draw.ellipse((x - pen / 2, y - pen / 2, x + pen / 2, y + pen / 2), fill=(17, 24, 39, 255))
+    return np.asarray(image).copy()
+
+
+def same_reading(first: object, second: object) -> bool:
+    """Two recognize.Readings are the same: text, hint, and each digit's box, label, flags and arrays, bit for bit."""
+    if (first.text, first.hint, len(first.digits)) != (second.text, second.hint, len(second.digits)):
+        return False
+    return all(
+        (a.box, a.label, a.sure, a.taught) == (b.box, b.label, b.sure, b.taught)
+        and np.array_equal(a.probabilities, b.probabilities)
+        and np.array_equal(a.image, b.image)
+        for a, b in zip(first.digits, second.digits, strict=True)
+    )

@@ -12,7 +12,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `training` is not an installed package
 
-from pyapp.config import MODEL_INPUT, MODEL_OUTPUT, MODEL_PATH, MODEL_SIDE  # noqa: E402
+from pyapp.config import EMBEDDING_SIZE, MODEL_EMBEDDING, MODEL_INPUT, MODEL_OUTPUT, MODEL_PATH, MODEL_SIDE  # noqa: E402
 
 # The shipped model reads 99.73% of the 10k test digits through the pad path (model/README.md); less a
 # margin for onnxruntime versions and the pad's seeded painting; a retrained model must not fall below it.
@@ -30,11 +30,36 @@ def session() -> ort.InferenceSession:
 
 def test_contract_names_and_shapes(session: ort.InferenceSession) -> None:
     (inp,) = session.get_inputs()
-    (out,) = session.get_outputs()
+    out, embedding = session.get_outputs()
     assert inp.name == MODEL_INPUT and inp.type == "tensor(float)"
     assert inp.shape[1:] == [MODEL_SIDE, MODEL_SIDE, 1] and not isinstance(inp.shape[0], int)
     assert out.name == MODEL_OUTPUT and out.type == "tensor(float)"
     assert out.shape[1:] == [10]
+    assert embedding.name == MODEL_EMBEDDING and embedding.type == "tensor(float)"
+    assert embedding.shape == [out.shape[0], EMBEDDING_SIZE]  # the same symbolic N
+
+
+def test_embedding_output_changes_no_probability() -> None:
+    """The embedding is an existing tensor made an output: the same file without that output (as it was
+    shipped before) gives the same probabilities, bit for bit, on the 10k test digits."""
+    from tests.helpers import mnist_test
+
+    images = mnist_test()[0].reshape(-1, MODEL_SIDE, MODEL_SIDE, 1).astype(np.float32)
+    proto = onnx.load(str(MODEL_PATH))
+    assert [o.name for o in proto.graph.output] == [MODEL_OUTPUT, MODEL_EMBEDDING]
+    producer = {value: node.op_type for node in proto.graph.node for value in node.output}[MODEL_EMBEDDING]
+    assert producer != "DequantizeLinear"  # the float pool, not its 8-bit rounding
+    del proto.graph.output[1]
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1
+    without = ort.InferenceSession(proto.SerializeToString(), options, providers=["CPUExecutionProvider"])
+    shipped = ort.InferenceSession(str(MODEL_PATH), options, providers=["CPUExecutionProvider"])
+    for start in range(0, len(images), 2000):
+        batch = {MODEL_INPUT: images[start : start + 2000]}
+        probabilities, embedding = shipped.run([MODEL_OUTPUT, MODEL_EMBEDDING], batch)
+        assert np.array_equal(probabilities, without.run([MODEL_OUTPUT], batch)[0])
+        assert embedding.shape == (len(batch[MODEL_INPUT]), EMBEDDING_SIZE) and embedding.dtype == np.float32
+        assert (embedding >= 0).all() and (np.linalg.norm(embedding, axis=1) > 0).all()  # a pool of ReLUs
 
 
 def test_ir_version_runs_in_onnxruntime_web() -> None:

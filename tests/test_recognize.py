@@ -7,7 +7,17 @@ import time
 
 import numpy as np
 import pytest
-from helpers import MODEL, blank, digit_pad, mnist_number, mnist_number_pads, mnist_test, number_pad, paint
+from helpers import (
+    MODEL,
+    blank,
+    digit_pad,
+    mnist_number,
+    mnist_number_pads,
+    mnist_test,
+    number_pad,
+    paint,
+    same_reading,
+)
 from PIL import Image, ImageDraw
 
 from pyapp import recognize
@@ -430,3 +440,24 @@ def test_model_does_not_cut_single_mnist_digits(predict) -> None:
     pads = mnist_number_pads((0.0, 0.0), trials=400, seed=5, counts=(1, 1))
     over = sum(len(read(pad, predict).digits) > 1 for pad, _ in pads)
     assert over <= 2  # about 0.2% of single digits, with or without the model judging cuts
+
+
+def test_taught_rows_read_as_taught_with_the_models_bars() -> None:
+    """decide's `taught` (pyapp.personal): a taught row reads its taught label and says so; its bars stay the
+    model's; no taught rows (None, or all -1) give exactly the model's reading."""
+    pad = number_pad([1, 4, 7])
+    prepared = prepare(pad)
+    probs = np.eye(10, dtype=np.float32)[[1, 4, 7]]
+    probs[1] = [0.1, 0.1, 0.1, 0, 0.38, 0, 0, 0, 0, 0.32]  # the model guesses at the 2nd digit
+    alone = decide(prepared, probs)
+    assert alone.text == "" and alone.hint.startswith("Not sure")
+    assert same_reading(alone, decide(prepared, probs, None))
+    assert same_reading(alone, decide(prepared, probs, np.full(3, -1)))
+    taught = decide(prepared, probs, np.array([-1, 9, -1]))
+    assert taught.text == "197" and taught.hint == "Read as you taught: the 2nd (9)"
+    assert [d.taught for d in taught.digits] == [False, True, False]
+    np.testing.assert_array_equal(taught.digits[1].probabilities, probs[1])  # the bars: the model alone
+    one = decide(prepare(digit_pad(7)), np.eye(10, dtype=np.float32)[[1]], np.array([7]))
+    assert (one.text, one.hint, one.digits[0].taught, one.digits[0].sure) == ("7", "7, as you taught", True, True)
+    with pytest.raises(ValueError, match="taught labels"):
+        decide(prepared, probs, np.array([0, 10, 0]))

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 import os
 import pickle
@@ -138,14 +139,15 @@ def test_pad_path_gives_back_the_normalised_digit() -> None:
 
 
 def test_smoke_train_export_parity(tiny_mnist: Mnist, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A few steps on the tiny set, export, reload in onnxruntime: names, shapes and 1e-4 parity."""
+    """A few steps on the tiny set, export, reload in onnxruntime: names, shapes and 1e-4 parity (both
+    outputs, the embedding included)."""
     pytest.importorskip("tensorflow")
     pytest.importorskip("tf2onnx")
     import onnx
     import onnxruntime as ort
 
-    from pyapp.config import MODEL_INPUT, MODEL_OUTPUT
-    from training.export import float_path, onnx_predict, parity
+    from pyapp.config import EMBEDDING_SIZE, MODEL_EMBEDDING, MODEL_INPUT, MODEL_OUTPUT
+    from training.export import float_path, keras_outputs, onnx_outputs, onnx_predict, parity
     from training.train import Config, train
 
     out = tmp_path / "digits.onnx"
@@ -153,26 +155,40 @@ def test_smoke_train_export_parity(tiny_mnist: Mnist, tmp_path: Path, monkeypatc
     assert out.exists() and summary["parity"] <= 1e-4
     images = tiny_mnist.test.images
     assert parity(model, float_path(out), images) <= 1e-4  # the float model is Keras's, within 1e-4
+    keras_embedding = keras_outputs(model, images)[1]
+    np.testing.assert_allclose(onnx_outputs(float_path(out), images)[1], keras_embedding, atol=1e-4)
     for path in (out, float_path(out)):
         assert onnx.load(str(path)).ir_version <= 10
         session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
         assert [i.name for i in session.get_inputs()] == [MODEL_INPUT]
-        assert [o.name for o in session.get_outputs()] == [MODEL_OUTPUT]
-        probabilities = onnx_predict(path, images)
-        assert probabilities.shape == (len(images), 10)
+        assert [o.name for o in session.get_outputs()] == [MODEL_OUTPUT, MODEL_EMBEDDING]
+        probabilities, embedding = onnx_outputs(path, images)
+        assert probabilities.shape == (len(images), 10) and embedding.shape == (len(images), EMBEDDING_SIZE)
+        # The int8 copy's embedding is the pool before its 8-bit rounding: close to Keras's.
+        np.testing.assert_allclose(embedding, keras_embedding, atol=0.05 * np.abs(keras_embedding).max())
         np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, atol=1e-5)
     # The shipped file is the int8 copy when the two agree, else the float model itself.
     ops = {node.op_type for node in onnx.load(str(out)).graph.node}
     assert ("DequantizeLinear" in ops) == summary["quantized"]
     assert summary["quantized"] or out.read_bytes() == float_path(out).read_bytes()
     assert json.loads((tmp_path / "training.json").read_text())["bytes"] == out.stat().st_size
+    from pyapp.config import SPACE_FILE
+    from pyapp.personal import Space
+
+    space = Space.load(tmp_path / SPACE_FILE)  # refitted for the new model: examples of the old one are refused
+    assert space.size == EMBEDDING_SIZE and space.model == hashlib.sha256(out.read_bytes()).hexdigest()
+    assert np.isfinite(space.unit(onnx_outputs(out, images)[1])).all()
 
     # Either way round, whatever this tiny model's agreement: the int8 copy is a QDQ graph of probabilities.
     from training import export
 
     monkeypatch.setattr(export, "MIN_AGREEMENT", 0.0)
     assert export.ship(float_path(out), tmp_path / "int8.onnx", images)["quantized"]
-    assert "DequantizeLinear" in {node.op_type for node in onnx.load(str(tmp_path / "int8.onnx")).graph.node}
+    int8 = onnx.load(str(tmp_path / "int8.onnx"))
+    assert "DequantizeLinear" in {node.op_type for node in int8.graph.node}
+    assert [o.name for o in int8.graph.output] == [MODEL_OUTPUT, MODEL_EMBEDDING]
+    producers = {value: node.op_type for node in int8.graph.node for value in node.output}
+    assert producers[MODEL_EMBEDDING] != "DequantizeLinear"
     np.testing.assert_allclose(onnx_predict(tmp_path / "int8.onnx", images).sum(axis=1), 1.0, atol=1e-5)
     monkeypatch.setattr(export, "MIN_AGREEMENT", 1.01)
     assert not export.ship(float_path(out), tmp_path / "kept.onnx", images)["quantized"]

@@ -20,7 +20,7 @@ import numpy as np
 import onnx
 import onnxruntime as ort
 
-from pyapp.config import MODEL_INPUT, MODEL_OUTPUT, MODEL_PATH
+from pyapp.config import MODEL_EMBEDDING, MODEL_INPUT, MODEL_OUTPUT, MODEL_PATH
 from pyapp.preprocess import to_model_input
 from training.data import Split, load_mnist
 from training.export import float_path
@@ -125,9 +125,16 @@ def onnx_facts(path: Path) -> dict[str, object]:
     proto = onnx.load(str(path))
     weights = sum(int(np.prod(t.dims)) for t in proto.graph.initializer)
     ops = sorted({node.op_type for node in proto.graph.node})
+    (embedding,) = [output for output in proto.graph.output if output.name == MODEL_EMBEDDING]
+    size = embedding.type.tensor_type.shape.dim[1].dim_value
+    # What declaring the output costs in the file: the tensor is already there, so no node and no weight.
+    alone = onnx.ModelProto()
+    alone.CopyFrom(proto)
+    del alone.graph.output[[output.name for output in alone.graph.output].index(MODEL_EMBEDDING)]
+    declared = len(proto.SerializeToString()) - len(alone.SerializeToString())
     return {"bytes": path.stat().st_size, "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
             "weights": weights, "ir": proto.ir_version,
-            "opset": proto.opset_import[0].version, "ops": ops}
+            "opset": proto.opset_import[0].version, "ops": ops, "embedding_size": size, "embedding_bytes": declared}
 
 
 def measure(path: Path, robustness_digits: int = ROBUSTNESS_DIGITS, limit: int = 0) -> dict[str, object]:
@@ -188,7 +195,11 @@ def model_card(facts: dict, training: dict) -> str:
         "",
         f"- input `{MODEL_INPUT}` float32 [N, 28, 28, 1], white ink on black in [0, 1], normalised by",
         "  `pyapp.preprocess` (crop, long side 20 px, centre of mass at (14, 14));",
-        f"- output `{MODEL_OUTPUT}` float32 [N, 10], softmax.",
+        f"- output `{MODEL_OUTPUT}` float32 [N, 10], softmax;",
+        f"- output `{MODEL_EMBEDDING}` float32 [N, {facts['embedding_size']}]: the penultimate layer (the global",
+        "  average pool the dense layer reads; in the int8 file, before its 8-bit rounding), for personal",
+        "  examples (`pyapp/personal.py`). An existing tensor made an output: no node or weight added (the",
+        f"  declaration takes {facts['embedding_bytes']} bytes), the probabilities unchanged bit for bit.",
         f"- ONNX opset {facts['opset']}, IR version {facts['ir']}; operators: {', '.join(facts['ops'])}.",
         "",
         "## Model",

@@ -5,6 +5,10 @@ tf2onnx's `from_keras` fails on Keras 3, so the model is wrapped in a `tf.functi
 signature and converted with `from_function`. The tensor names come from pyapp.config, the one place the
 page, the CLI and training agree on them.
 
+Two outputs: `probabilities` and `embedding`, the float tensor the last Dense (Gemm) reads (the global
+average pool; dropout is gone at inference). add_embedding exposes that existing tensor by renaming it, so
+no node is added and the probabilities are computed exactly as before.
+
     float model (export: within 1e-4 of Keras) -> model/digits.float.onnx (git-ignored, kept for the card)
     int8 QDQ copy (quantize) -> model/digits.onnx when it agrees with the float one (ship), else the float one
 """
@@ -17,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import onnx
 
-from pyapp.config import MODEL_INPUT, MODEL_OUTPUT, MODEL_SIDE
+from pyapp.config import MODEL_EMBEDDING, MODEL_INPUT, MODEL_OUTPUT, MODEL_SIDE
 from training import import_tensorflow_quietly
 
 OPSET = 17
@@ -49,6 +53,7 @@ def to_onnx(model: object) -> onnx.ModelProto:
 
     proto, _ = tf2onnx.convert.from_function(serve, input_signature=spec, opset=OPSET)
     _rename_output(proto, MODEL_OUTPUT)
+    add_embedding(proto)
     proto.ir_version = min(proto.ir_version, MAX_IR_VERSION)
     proto.producer_name = "digit-reader training/export.py"
     onnx.checker.check_model(proto)
@@ -58,25 +63,106 @@ def to_onnx(model: object) -> onnx.ModelProto:
 def _rename_output(proto: onnx.ModelProto, name: str) -> None:
     """tf2onnx names the output after TF's tensor (e.g. 'Identity:0'); the page asks for `name`."""
     (output,) = proto.graph.output
-    old = output.name
-    for node in proto.graph.node:
-        node.output[:] = [name if value == old else value for value in node.output]
-        node.input[:] = [name if value == old else value for value in node.input]
+    _rename_tensor(proto, output.name, name)
     output.name = name
+
+
+def _rename_tensor(proto: onnx.ModelProto, old: str, new: str) -> None:
+    for node in proto.graph.node:
+        node.output[:] = [new if value == old else value for value in node.output]
+        node.input[:] = [new if value == old else value for value in node.input]
+    for info in proto.graph.value_info:
+        if info.name == old:
+            info.name = new
+
+
+def _producers(proto: onnx.ModelProto) -> dict[str, onnx.NodeProto]:
+    return {value: node for node in proto.graph.node for value in node.output}
+
+
+def _last_dense(proto: onnx.ModelProto) -> onnx.NodeProto:
+    """The Gemm (or MatMul) behind the probabilities: back from the output through Softmax, Add (a bias
+    tf2onnx kept apart), Identity and the int8 copy's Quantize/DequantizeLinear pairs."""
+    producers = _producers(proto)
+    node = producers.get(MODEL_OUTPUT)
+    while node is not None and node.op_type not in ("Gemm", "MatMul"):
+        if node.op_type not in ("Softmax", "Add", "Identity", "QuantizeLinear", "DequantizeLinear"):
+            raise ValueError(f"unexpected {node.op_type} between the last Dense and {MODEL_OUTPUT}")
+        node = producers.get(node.input[0])
+    if node is None:
+        raise ValueError(f"no Gemm or MatMul feeds {MODEL_OUTPUT}")
+    return node
+
+
+def _width(proto: onnx.ModelProto, dense: onnx.NodeProto) -> int:
+    """How many inputs the last Dense takes (D): from its weight, an initialiser (behind a
+    DequantizeLinear in the int8 copy)."""
+    producers = _producers(proto)
+    weights = {init.name: init for init in proto.graph.initializer}
+    name = dense.input[1]
+    while name in producers and producers[name].op_type in ("DequantizeLinear", "Identity"):
+        name = producers[name].input[0]
+    transposed = any(a.name == "transB" and a.i for a in dense.attribute)
+    return int(weights[name].dims[1 if transposed else 0])
+
+
+def add_embedding(proto: onnx.ModelProto) -> int:
+    """Make the last Dense's float input a second graph output, MODEL_EMBEDDING float32 [N, D]; returns D.
+
+    In the int8 copy that input is DequantizeLinear(QuantizeLinear(pool)); the output is the pool itself,
+    before QuantizeLinear: full float precision (the int8 copy rounds it to 230 levels on the 10k test
+    digits) and not clipped to the range calibrated on MNIST, which a taught foreign shape may leave. It
+    also leaves the Q -> DQ -> Gemm chain whole, which onnxruntime may fuse into one quantized Gemm. The
+    tensor is renamed, nothing is computed: the probabilities stay bit for bit (checked on the 10k test
+    digits). Idempotent."""
+    dense = _last_dense(proto)
+    producers = _producers(proto)
+    name = dense.input[0]
+    while name in producers and producers[name].op_type in ("DequantizeLinear", "QuantizeLinear"):
+        name = producers[name].input[0]
+    present = any(output.name == MODEL_EMBEDDING for output in proto.graph.output)
+    if present and name == MODEL_EMBEDDING:
+        return _width(proto, dense)
+    if present or name == MODEL_INPUT or any(output.name == name for output in proto.graph.output):
+        raise ValueError(f"the last Dense reads {name}, not an inner float tensor that can become {MODEL_EMBEDDING}")
+    _rename_tensor(proto, name, MODEL_EMBEDDING)
+    width = _width(proto, dense)
+    batch = proto.graph.output[0].type.tensor_type.shape.dim[0]
+    output = onnx.helper.make_tensor_value_info(MODEL_EMBEDDING, onnx.TensorProto.FLOAT, [None, width])
+    output.type.tensor_type.shape.dim[0].CopyFrom(batch)  # the same symbolic N as the probabilities
+    proto.graph.output.append(output)
+    return width
+
+
+def onnx_outputs(path: Path | str, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(probabilities, embedding) from onnxruntime on the CPU, as pyapp.model runs the file."""
+    import onnxruntime as ort
+
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    probabilities, embedding = session.run([MODEL_OUTPUT, MODEL_EMBEDDING], {MODEL_INPUT: images.astype(np.float32)})
+    return probabilities, embedding
 
 
 def onnx_predict(path: Path | str, images: np.ndarray) -> np.ndarray:
     """Probabilities from onnxruntime on the CPU, as pyapp.model runs the file."""
-    import onnxruntime as ort
+    return onnx_outputs(path, images)[0]
 
-    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    return session.run([MODEL_OUTPUT], {MODEL_INPUT: images.astype(np.float32)})[0]
+
+def keras_outputs(model: object, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(probabilities, embedding) from Keras: the embedding is the last layer's input (the pool, through
+    dropout, which is the identity at inference)."""
+    import keras
+
+    both = keras.Model(model.inputs, [model.outputs[0], model.layers[-1].input])  # type: ignore[attr-defined]
+    probabilities, embedding = both.predict(images, batch_size=256, verbose=0)
+    return np.asarray(probabilities), np.asarray(embedding)
 
 
 def parity(model: object, path: Path | str, images: np.ndarray) -> float:
-    """Largest absolute difference between Keras and onnxruntime probabilities on `images`."""
-    expected = np.asarray(model.predict(images, batch_size=256, verbose=0))  # type: ignore[attr-defined]
-    return float(np.abs(expected - onnx_predict(path, images)).max())
+    """Largest absolute difference between Keras and onnxruntime on `images`, over both outputs."""
+    expected = keras_outputs(model, images)
+    got = onnx_outputs(path, images)
+    return max(float(np.abs(e - g).max()) for e, g in zip(expected, got, strict=True))
 
 
 def export(model: object, path: Path | str, check_images: np.ndarray) -> float:
@@ -113,8 +199,16 @@ def quantize(source: Path | str, target: Path | str, calibration_images: np.ndar
             return next(self.batches, None)
 
     with tempfile.TemporaryDirectory() as scratch:
+        # Quantised as a graph output, the embedding would become the DequantizeLinear of its 8-bit copy
+        # (the tool renames the float tensor): quantise the probabilities alone, then expose the float pool.
+        alone = Path(scratch) / "alone.onnx"
+        proto = onnx.load(str(source))
+        kept = [output for output in proto.graph.output if output.name != MODEL_EMBEDDING]
+        del proto.graph.output[:]
+        proto.graph.output.extend(kept)
+        onnx.save(proto, str(alone))
         prepared = Path(scratch) / "prepared.onnx"
-        quant_pre_process(str(source), str(prepared))
+        quant_pre_process(str(alone), str(prepared))
         quantize_static(
             str(prepared), str(target), Batches(), quant_format=QuantFormat.QDQ, per_channel=True,
             activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
@@ -123,6 +217,7 @@ def quantize(source: Path | str, target: Path | str, calibration_images: np.ndar
             op_types_to_quantize=["Conv", "Gemm"],
         )
     proto = onnx.load(str(target))
+    add_embedding(proto)  # kept through quantisation when the source has it; restored if the tool dropped it
     proto.ir_version = min(proto.ir_version, MAX_IR_VERSION)
     onnx.save(proto, str(target))
 

@@ -161,16 +161,22 @@ def train(
 
 
 def _export(model: object, out: Path, config: Config, data: Mnist, held_images: np.ndarray) -> dict[str, object]:
-    """Float ONNX beside `out` (checked against Keras), then `out` itself: its int8 copy, or the float one."""
+    """Float ONNX beside `out` (checked against Keras), then `out` itself: its int8 copy, or the float one;
+    then the embedding space pyapp.personal compares drawings in (training/space.py), fitted on `out`."""
+    from pyapp.config import SPACE_FILE
+    from training import space
     from training.export import export, float_path, keep_float, ship
 
     source = float_path(out)
     facts = {"parity": export(model, source, held_images[:512])}
+    validation = data.validation.images[: config.limit or None]
     if config.quantize:
         # Checked on validation digits: fitted on with fit="all", but this compares two models, not digits.
-        check = augment.renormalise(data.validation.images[: config.limit or None], workers=config.workers)
-        return {**facts, **ship(source, out, check)}
-    return {**facts, **keep_float(source, out)}
+        check = augment.renormalise(validation, workers=config.workers)
+        facts.update(ship(source, out, check))
+    else:
+        facts.update(keep_float(source, out))
+    return {**facts, **space.write(out, out.with_name(SPACE_FILE), validation)}
 
 
 def _report(
