@@ -144,9 +144,20 @@ postMessage({ type: "hi" });
 progress("python", 15);
 
 export const version = pyodide.version;
+// numpy, on the way to Python: its wheel is downloaded at once (Pyodide's loadPackage then finds it in the
+// HTTP cache: vendor files are cacheable), and loaded as soon as the interpreter exists, while PyScript
+// sets itself up and fetches the app's modules; worker.py's own loadPackage("numpy") then waits for it.
+// Failures are left to that loadPackage and the fetch watch above, which name numpy.
+const lockFile = fetch(`${PYODIDE_FOLDER}pyodide-lock.json`).then((response) => response.json());
+lockFile
+  .then(({ packages }) => fetch(`${PYODIDE_FOLDER}${packages.numpy.file_name}`))
+  .then((response) => response.arrayBuffer())
+  .catch(() => {});
+
 export function loadPyodide(options) {
   const loading = pyodide.loadPyodide({ ...options, indexURL: PYODIDE_FOLDER });
   // PyScript catches this itself and tells the page only in its own words ("Ar is not a function").
   loading.catch((error) => startFailed(error, PYODIDE_FOLDER));
+  loading.then((python) => python.loadPackage("numpy", { errorCallback: () => {} })).catch(() => {});
   return loading;
 }
