@@ -6,6 +6,7 @@ Kept independent of training/: the MNIST loader here reads the same cached `mnis
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import numpy as np
@@ -113,6 +114,13 @@ def number_pad(
     for index, digit in enumerate(digits):
         paint(pad, digit, 0.2 * height, left + index * step, digit_height, pen)
     return pad
+
+
+def png_bytes(pixels: np.ndarray) -> bytes:
+    """An image array (RGBA, RGB or grey uint8) as the bytes of a PNG file."""
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, "PNG")
+    return buffer.getvalue()
 
 
 def ink_to_rgba(ink: np.ndarray) -> np.ndarray:

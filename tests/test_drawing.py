@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
-import io
 import struct
 import zlib
 
 import pytest
-from PIL import Image
 
-from tests.helpers import digit_pad
+from tests.helpers import digit_pad, png_bytes
 from tests.pad import dark_pixels, draw, draw_number, pad_box, result, wait_for_result
 
 pytestmark = pytest.mark.browser
-
-def png_bytes(rgba) -> bytes:
-    buffer = io.BytesIO()
-    Image.fromarray(rgba, "RGBA").save(buffer, "PNG")
-    return buffer.getvalue()
 
 
 def huge_png_header(side: int = 20000) -> bytes:

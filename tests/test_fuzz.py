@@ -13,6 +13,7 @@ from hypothesis.extra.numpy import arrays
 from pyapp.images import ImageError, decode_image
 from pyapp.recognize import prepare, read
 from pyapp.segment import segment
+from tests.helpers import png_bytes
 
 
 def uniform(batch: np.ndarray) -> np.ndarray:
@@ -108,13 +109,7 @@ def test_any_bytes_decode_or_raise_image_error(data: bytes) -> None:
 @settings(max_examples=40, deadline=None)
 @given(st.binary(min_size=1, max_size=400), st.integers(8, 2000))
 def test_corrupted_png_bodies(tail: bytes, cut: int) -> None:
-    import io
-
-    from PIL import Image
-
-    buffer = io.BytesIO()
-    Image.fromarray(np.full((40, 40), 200, np.uint8)).save(buffer, "PNG")
-    data = buffer.getvalue()
+    data = png_bytes(np.full((40, 40), 200, np.uint8))
     mangled = data[:cut] + tail + data[cut + len(tail) :]
     with contextlib.suppress(ImageError):
         decode_image(mangled)
