@@ -34,13 +34,14 @@ def pad_box(page) -> dict:
     return page.locator("#pad").bounding_box()
 
 
-def draw(page, digit: str, *, centre_x: float = 0.5, height: float = 0.7, steps: int = 4) -> None:
-    """Draw one digit with the mouse, centred at centre_x (a fraction of the pad's width)."""
+def draw(page, digit: str, *, centre_x: float = 0.5, height: float = 0.7, steps: int = 4, strokes=None) -> None:
+    """Draw one digit with the mouse, centred at centre_x (a fraction of the pad's width); `strokes` is the
+    table to take it from (STROKES unless told)."""
     box = pad_box(page)
     size = box["height"] * height
     left = box["x"] + box["width"] * centre_x - size * 0.35
     top = box["y"] + (box["height"] - size) / 2
-    for stroke in STROKES[digit]:
+    for stroke in (strokes or STROKES)[digit]:
         points = [(left + x * size * 0.7, top + y * size) for x, y in stroke]
         page.mouse.move(*points[0])
         page.mouse.down()
@@ -61,3 +62,15 @@ def result(page) -> str:
 def wait_for_result(page, expected: str, timeout: int = 10_000) -> None:
     # A selector, not wait_for_function: that one evaluates strings, which a strict CSP may refuse.
     page.wait_for_selector(f'#result[data-value="{expected}"]', state="attached", timeout=timeout)
+
+
+# Digits of dead-straight strokes with sharp corners, as people write them quickly: a 7 of two strokes (bar,
+# then diagonal), a 4 with a crossing bar, a 1 with a base, a Z-shaped 2 and a 5 of three segments.
+STRAIGHT: dict[str, list[list[tuple[float, float]]]] = {
+    "7": [[(0.05, 0.03), (0.95, 0.03)], [(0.95, 0.03), (0.35, 1.0)]],
+    "4": [[(0.6, 0.0), (0.05, 0.65), (0.95, 0.65)], [(0.7, 0.3), (0.7, 1.0)]],
+    "1": [[(0.3, 0.15), (0.55, 0.0), (0.55, 1.0)], [(0.25, 1.0), (0.85, 1.0)]],
+    "2": [[(0.1, 0.03), (0.9, 0.03), (0.1, 1.0), (0.9, 1.0)]],
+    "5": [[(0.9, 0.02), (0.15, 0.02)], [(0.15, 0.02), (0.12, 0.45)], [(0.12, 0.45), (0.8, 0.45), (0.9, 0.75),
+          (0.75, 1.0), (0.1, 0.98)]],
+}
