@@ -93,6 +93,7 @@ class Build:
     url: str = ""
     traffic: pages_server.Traffic | None = None
     server: object = None
+    pad_box: dict | None = None  # where #pad is once laid out, learnt on a first visit
 
     @property
     def has_service_worker(self) -> bool:
@@ -113,6 +114,7 @@ class Visit:
     decoded: int = 0
     request_count: int = 0
     strokes: list[tuple[float, float]] = field(default_factory=list)  # (start ms from navigation, round trip)
+    page: object = None  # the tab, left open for the caller (a return visit waits for the service worker)
 
     @property
     def tbt_ms(self) -> float:
@@ -152,6 +154,8 @@ def median(values: list[float]) -> float:
 
 def run_build(tree: Path, dest: Path) -> Path:
     """`python serve.py --build-only DEST` in that tree, with the shared download cache."""
+    if (dest / "version.json").is_file() and os.environ.get("BENCH_REUSE_BUILDS"):
+        return dest  # developing the bench: keep the builds of a kept --work folder
     env = dict(os.environ)
     env.setdefault("DIGITS_RUNTIME_CACHE", str((ROOT / ".cache" / "runtime").resolve()))
     done = subprocess.run(
@@ -165,6 +169,7 @@ def run_build(tree: Path, dest: Path) -> Path:
 def build_revision(rev: str, work: Path) -> Path:
     """The site as `rev` built it: its tree from `git archive`, built by its own serve.py."""
     tree = work / f"src-{rev.replace('/', '_')}"
+    shutil.rmtree(tree, ignore_errors=True)
     tree.mkdir(parents=True)
     archive = subprocess.run(["git", "-C", str(ROOT), "archive", "--format=tar", rev], capture_output=True)
     if archive.returncode != 0:
@@ -214,6 +219,7 @@ document.documentElement.dataset.state = "ready";
 
 def make_floor(site: Path, dest: Path) -> Path:
     """A copy of the built site's Pyodide folder and the floor page that loads it."""
+    shutil.rmtree(dest, ignore_errors=True)
     shutil.copytree(site / "vendor" / "pyodide", dest / "vendor" / "pyodide")
     (dest / "index.html").write_text(FLOOR_PAGE, encoding="utf-8")
     return dest
@@ -222,14 +228,16 @@ def make_floor(site: Path, dest: Path) -> Path:
 # ---- in the page ----
 
 # Installed before any of the page's scripts: the long tasks, the input events and when data-state
-# became "ready", all on the page's own clock (ms from navigation).
+# became "ready", all on the page's own clock (ms from navigation). Input events: the discrete ones (Event
+# Timing leaves out pointermove; the same five names are counted through performance.eventCounts).
 OBSERVE = """(() => {
   const bench = (window.__bench = { tasks: [], events: [], ready: null });
   new PerformanceObserver((list) => {
     for (const e of list.getEntries()) bench.tasks.push([e.startTime, e.duration]);
   }).observe({ type: "longtask", buffered: true });
+  const discrete = new Set(["pointerdown", "pointerup", "mousedown", "mouseup", "click"]);
   new PerformanceObserver((list) => {
-    for (const e of list.getEntries())
+    for (const e of list.getEntries()) if (discrete.has(e.name))
       bench.events.push({ name: e.name, start: e.startTime, delay: e.processingStart - e.startTime,
                           duration: e.duration });
   }).observe({ type: "event", durationThreshold: 16, buffered: true });
@@ -238,6 +246,7 @@ OBSERVE = """(() => {
     if (bench.ready === null && html && html.dataset.state && html.dataset.state !== "loading") {
       bench.ready = performance.now();
       bench.state = html.dataset.state;
+      if (window.__benchReady) window.__benchReady();  // tells the bench without it asking the page
     }
   };
   const watchHtml = () => {
@@ -266,13 +275,19 @@ READY_JS = "() => window.__bench && window.__bench.ready !== null"
 
 
 def open_page(context, profile: Profile):
+    """A new tab with the profile's network conditions, and a list that gets its first contentful paint."""
     page = context.new_page()
+    session = context.new_cdp_session(page)
     conditions = profile.conditions()
     if conditions:
-        session = context.new_cdp_session(page)
         session.send("Network.enable")
         session.send("Network.emulateNetworkConditions", conditions)
-    return page
+    painted: list[float] = []
+    session.on("Page.lifecycleEvent",
+               lambda event: painted.append(event["timestamp"]) if event["name"] == "firstContentfulPaint" else None)
+    session.send("Page.enable")
+    session.send("Page.setLifecycleEventsEnabled", {"enabled": True})
+    return page, painted
 
 
 def record_requests(page) -> list[dict]:
@@ -302,28 +317,31 @@ def draw_stroke(page, box: dict, index: int) -> float:
     return (time.perf_counter() - started) * 1000
 
 
-def strokes_until_ready(page) -> list[tuple[float, float]]:
-    """Draw strokes from first paint until the page is ready: (start ms from navigation, round trip ms)."""
-    page.wait_for_selector("#pad", state="visible", timeout=READY_TIMEOUT_MS)
-    page.wait_for_function("performance.getEntriesByType('paint').length > 0", timeout=READY_TIMEOUT_MS)
-    box = page.locator("#pad").bounding_box()
-    origin = page.evaluate("performance.timeOrigin")
+def strokes_until_ready(page, painted: list[float], box: dict, navigated: float) -> list[tuple[float, float]]:
+    """Draw strokes back to back from the first contentful paint until the page is ready: (start ms from
+    navigation, round trip ms). Nothing here asks the page's main thread anything but the strokes: the first
+    paint comes from a DevTools lifecycle event, the pad's place from an earlier visit, and readiness from a
+    binding the page calls; a question to the page would wait out a long task between two strokes."""
+    deadline = time.perf_counter() + READY_TIMEOUT_MS / 1000
+    while not painted and page not in READY_PAGES and time.perf_counter() < deadline:
+        page.wait_for_timeout(5)  # lets Playwright deliver the events
     strokes = []
     for index in range(MAX_STROKES):
-        at = time.time() * 1000 - origin
-        strokes.append((at, draw_stroke(page, box, index)))
-        if page.evaluate(READY_JS):
+        if page in READY_PAGES:
             break
+        at = (time.perf_counter() - navigated) * 1000
+        strokes.append((at, draw_stroke(page, box, index)))
     return strokes
 
 
 def load(context, build: Build, profile: Profile, *, strokes: bool = False) -> Visit:
     """Open the build's page in a new tab of `context` and wait until it is ready."""
-    page = open_page(context, profile)
+    page, painted = open_page(context, profile)
     requests = record_requests(page)
     build.traffic.take()
+    navigated = time.perf_counter()  # stroke times are from here: within a few ms of the page's timeOrigin
     page.goto(build.url, wait_until="commit", timeout=READY_TIMEOUT_MS)
-    drawn = strokes_until_ready(page) if strokes else []
+    drawn = strokes_until_ready(page, painted, build.pad_box, navigated) if strokes else []
     page.wait_for_function(READY_JS, timeout=READY_TIMEOUT_MS, polling=50)
     seen = page.evaluate(COLLECT)
     count, wire, decoded, _ = build.traffic.take()
@@ -335,7 +353,7 @@ def load(context, build: Build, profile: Profile, *, strokes: bool = False) -> V
         request["worker"] = request["url"] not in main_thread and request["url"] != build.url
     visit = Visit(seen["ready"], [tuple(t) for t in seen["tasks"]], seen["events"], seen["eventCount"],
                   seen["marks"], requests, wire, decoded, count, drawn)
-    visit.page = page  # the caller closes it (a return visit waits for the service worker first)
+    visit.page = page
     return visit
 
 
@@ -344,6 +362,7 @@ def first_and_return(browser, build: Build, profile: Profile) -> tuple[Visit, Vi
     context = new_context(browser)
     try:
         first = load(context, build, profile)
+        build.pad_box = build.pad_box or first.page.locator("#pad").bounding_box()
         if build.has_service_worker:
             first.page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller",
                                          timeout=SW_TIMEOUT_MS)
@@ -376,6 +395,7 @@ def strokes_at_rest(browser, floor: Build) -> Visit:
         for index in range(BASELINE_STROKES):
             at = time.time() * 1000 - origin
             visit.strokes.append((at, draw_stroke(page, box, index)))
+        page.wait_for_timeout(200)  # the last events' entries
         seen = page.evaluate(COLLECT)
         visit.events = [e for e in seen["events"] if e["start"] > visit.ready_ms]
         visit.event_count = seen["eventCount"]
@@ -385,8 +405,73 @@ def strokes_at_rest(browser, floor: Build) -> Visit:
         context.close()
 
 
+def uptime() -> str:
+    return "load average " + ", ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+# ---- where the main thread's time goes before Pyodide runs (a sampled CPU profile) ----
+
+
+def cpu_profile(browser, build: Build) -> dict[str, dict[str, float]]:
+    """Self time per script and per function on the main thread during one cold load on loopback, split at
+    the first sample inside pyodide.asm.js (before it: what stands between navigation and Pyodide)."""
+    context = new_context(browser)
+    try:
+        page = context.new_page()
+        session = context.new_cdp_session(page)
+        session.send("Profiler.enable")
+        session.send("Profiler.setSamplingInterval", {"interval": 1000})
+        session.send("Profiler.start")
+        page.goto(build.url, wait_until="commit")
+        page.wait_for_function(READY_JS, timeout=READY_TIMEOUT_MS, polling=100)
+        profile = session.send("Profiler.stop")["profile"]
+        return self_times(profile)
+    finally:
+        context.close()
+
+
+def self_times(profile: dict) -> dict[str, dict[str, float]]:
+    """ms of self time by 'before Pyodide' / 'after' and by script or function, from a CDP Profile."""
+    nodes = {node["id"]: node for node in profile["nodes"]}
+    parents = {child: node["id"] for node in profile["nodes"] for child in node.get("children", [])}
+
+    def in_pyodide(node_id: int) -> bool:
+        while node_id is not None:
+            if nodes[node_id]["callFrame"]["url"].endswith("pyodide.asm.js"):
+                return True
+            node_id = parents.get(node_id)
+        return False
+
+    times: dict[str, dict[str, float]] = {"before": {}, "after": {}}
+    phase = "before"
+    for node_id, delta in zip(profile["samples"], profile["timeDeltas"], strict=True):
+        frame = nodes[node_id]["callFrame"]
+        if phase == "before" and in_pyodide(node_id):
+            phase = "after"
+        if frame["functionName"] == "(idle)":
+            continue
+        script = short(frame["url"]) if frame["url"] else frame["functionName"] or "(anonymous)"
+        for key in (f"script {script}", f"function {script.rsplit('/', 1)[-1]}:{frame['functionName']}"):
+            times[phase][key] = times[phase].get(key, 0.0) + delta / 1000
+    return times
+
+
+def print_cpu(label: str, times: dict[str, dict[str, float]], top: int = 8) -> None:
+    """The scripts and functions with the most main-thread self time before Pyodide's first sample."""
+    before = times["before"]
+    total = sum(v for k, v in before.items() if k.startswith("script "))
+    print(f"\n{label}: main-thread CPU before pyodide.asm.js first runs: {total:.0f} ms (sampled, 1 ms). Most:")
+    for kind in ("script ", "function "):
+        ranked = sorted(((v, k) for k, v in before.items() if k.startswith(kind)), reverse=True)[:top]
+        print("  " + "; ".join(f"{k[len(kind):]} {v:.0f}" for v, k in ranked))
+
+
+READY_PAGES: set = set()  # pages that called __benchReady
+
+
 def new_context(browser):
     context = browser.new_context(service_workers="allow")
+    context.expose_binding("__benchReady", lambda source: READY_PAGES.add(source["page"]))
     context.add_init_script(OBSERVE)
     return context
 
@@ -596,11 +681,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--compare", action="append", metavar="REV",
                         help=f"git revision to build and measure next to the checkout (repeatable; default "
                              f"{DEFAULT_BEFORE}, the main-thread page)")
-    parser.add_argument("--runs", type=int, default=2, help="first + return visits per build and profile")
+    parser.add_argument("--runs", type=int, default=2,
+                        help="first + return visits per build on loopback, and stroke runs per build")
+    parser.add_argument("--throttled-runs", type=int, default=1,
+                        help="first + return visits per build under each throttled profile")
+    parser.add_argument("--no-cpu-profile", action="store_true",
+                        help="skip the sampled CPU profile of one cold load per build")
     parser.add_argument("--profiles", default="none,50,10",
                         help="network profiles: none (loopback), 50 (50 Mbit/s, 20 ms), 10 (10 Mbit/s, 60 ms)")
     parser.add_argument("--reads", type=int, default=200, help="Predict presses for the latency figures")
     parser.add_argument("--soak", type=int, default=300, help="reads before the second memory figure")
+    parser.add_argument("--work", type=Path, help="folder for the builds (default: a temporary one, removed)")
     parser.add_argument("--waterfall-kb", type=int, default=100, help="smallest file shown in the waterfall")
     return parser.parse_args(argv)
 
@@ -609,13 +700,15 @@ def main() -> None:
     args = parse_args()
     revs = args.compare or [DEFAULT_BEFORE]
     profiles = [PROFILES[p.strip()] for p in args.profiles.split(",")]
-    work = Path(tempfile.mkdtemp(prefix="bench-page-"))
+    work = args.work or Path(tempfile.mkdtemp(prefix="bench-page-"))
+    work.mkdir(parents=True, exist_ok=True)
     try:
         builds = make_builds(revs, work)
         serve_builds(builds)
         measure(builds, profiles, args)
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        if args.work is None:
+            shutil.rmtree(work, ignore_errors=True)
 
 
 def measure(builds: list[Build], profiles: list[Profile], args: argparse.Namespace) -> None:
@@ -627,10 +720,13 @@ def measure(builds: list[Build], profiles: list[Profile], args: argparse.Namespa
     returns: dict[tuple[str, str], list[Visit]] = {}
     strokes: dict[str, list[Visit]] = {}
     started = time.monotonic()
+    load_before = uptime()
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         for run in range(args.runs):  # builds interleaved, so a busy minute hits them all alike
             for profile in profiles:
+                if profile.mbit is not None and run >= args.throttled_runs:
+                    continue
                 for build in builds:
                     first, again = first_and_return(browser, build, profile)
                     firsts.setdefault((profile.name, build.label), []).append(first)
@@ -640,11 +736,13 @@ def measure(builds: list[Build], profiles: list[Profile], args: argparse.Namespa
             print(f"run {run + 1}/{args.runs} done at {time.monotonic() - started:.0f} s", flush=True)
         at_rest = strokes_at_rest(browser, floor)
         predicts = {b.label: predict_figures(browser, b, args.reads, args.soak) for b in apps}
+        cpu = {} if args.no_cpu_profile else {b.label: cpu_profile(browser, b) for b in builds}
         browser.close()
 
     print(f"\nMachine: {platform.machine()}, {os.cpu_count()} cores, {platform.platform()}; "
-          f"load after the run: {os.getloadavg()[0]:.2f}; measuring took {time.monotonic() - started:.0f} s")
-    runs = f"median of {args.runs}"
+          f"measuring took {time.monotonic() - started:.0f} s; uptime before: {load_before}; after: {uptime()}")
+    print(f"Runs: {args.runs} on loopback, {args.throttled_runs} per throttled profile (medians)")
+    runs = "median"
 
     def by_profile(visits, figure) -> dict[str, dict[str, float]]:
         return {p.name: {b.label: median([figure(v) for v in visits[(p.name, b.label)]]) for b in builds}
@@ -660,17 +758,20 @@ def measure(builds: list[Build], profiles: list[Profile], args: argparse.Namespa
                  by_profile(firsts, lambda v: v.longest_task_ms), labels, "", 0, [])
     figure_table(f"Return visit: Total Blocking Time, navigation -> ready, ms ({runs})",
                  by_profile(returns, lambda v: v.tbt_ms), labels, "", 0, [])
-    figure_table("First visit: bytes on the wire (gzip) / decoded, MB, and requests",
-                 {"wire MB": {b.label: firsts[(profiles[0].name, b.label)][0].wire / 1e6 for b in builds},
-                  "decoded MB": {b.label: firsts[(profiles[0].name, b.label)][0].decoded / 1e6 for b in builds},
-                  "requests": {b.label: firsts[(profiles[0].name, b.label)][0].request_count for b in builds},
-                  "return visit: requests to the server":
-                      {b.label: returns[(profiles[0].name, b.label)][0].request_count for b in builds}},
-                 labels, "", 1, [])
+    first_of = {b.label: firsts[(profiles[0].name, b.label)][0] for b in builds}
+    return_of = {b.label: returns[(profiles[0].name, b.label)][0] for b in builds}
+    table("Bytes and requests (first visit; the return visit's requests that reached the server)", [
+        ("on the wire (gzip where GitHub Pages gzips)", [f"{first_of[x].wire / 1e6:.1f} MB" for x in labels]),
+        ("decoded", [f"{first_of[x].decoded / 1e6:.1f} MB" for x in labels]),
+        ("requests, first visit", [f"{first_of[x].request_count}" for x in labels]),
+        ("requests, return visit", [f"{return_of[x].request_count}" for x in labels]),
+    ], labels)
     stroke_table(strokes, at_rest, labels)
     predict_table(predicts, args)
     for build in builds:
         waterfall(build, firsts[(profiles[0].name, build.label)][0], args.waterfall_kb * 1000)
+        if build.label in cpu:
+            print_cpu(build.label, cpu[build.label])
 
 
 def stroke_table(strokes: dict[str, list[Visit]], at_rest: Visit, labels: list[str]) -> None:
@@ -682,8 +783,10 @@ def stroke_table(strokes: dict[str, list[Visit]], at_rest: Visit, labels: list[s
         trips = [trip for v in visits[column] for _, trip in v.strokes]
         delays = [d for v in visits[column] for d in input_delays(v.events, v.event_count)]
         durations = [e["duration"] for v in visits[column] for e in v.events]
+        starts = [v.strokes[0][0] for v in visits[column] if v.strokes]
         cells = {
             "strokes drawn (all runs)": f"{len(trips)}",
+            "first stroke began, ms from navigation (median)": f"{median(starts):.0f}",
             "stroke round trip, median ms": f"{median(trips):.0f}",
             "stroke round trip, max ms": f"{max(trips, default=0):.0f}",
             "input delay (Event Timing), p95 ms": f"{percentile(delays, 0.95):.0f}" if delays else "-",
