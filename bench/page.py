@@ -94,6 +94,7 @@ class Build:
     traffic: pages_server.Traffic | None = None
     server: object = None
     pad_box: dict | None = None  # where #pad is once laid out, learnt on a first visit
+    kept_when: str | None = None  # a selector that says the first visit has stored what a return visit uses
 
     @property
     def has_service_worker(self) -> bool:
@@ -115,6 +116,7 @@ class Visit:
     request_count: int = 0
     strokes: list[tuple[float, float]] = field(default_factory=list)  # (start ms from navigation, round trip)
     page: object = None  # the tab, left open for the caller (a return visit waits for the service worker)
+    cpu_s: float = float("nan")  # CPU time Chromium's processes used from navigation to ready
 
     @property
     def tbt_ms(self) -> float:
@@ -203,7 +205,7 @@ pad.addEventListener("pointermove", (e) => {
 });
 pad.addEventListener("pointerup", () => { last = null; });
 const { loadPyodide } = await import("./vendor/pyodide/pyodide.mjs");
-const pyodide = await loadPyodide();
+const pyodide = await boot(loadPyodide);
 performance.mark("pyodide-ready");
 await pyodide.loadPackage("numpy");
 performance.mark("numpy-loaded");
@@ -217,11 +219,39 @@ document.documentElement.dataset.state = "ready";
 """
 
 
-def make_floor(site: Path, dest: Path) -> Path:
-    """A copy of the built site's Pyodide folder and the floor page that loads it."""
+FLOOR_BOOT = """const boot = (loadPyodide) => loadPyodide();"""
+
+# Pyodide's experimental memory snapshot: a first visit boots CPython with `_makeSnapshot`, snapshots the
+# interpreter before any package is loaded (a snapshot cannot hold loaded packages yet: pyodide issue 6418)
+# and keeps it in the Cache API once ready; a return visit boots from it with `_loadSnapshot`, then loads
+# numpy as usual.
+SNAPSHOT_BOOT = """const SNAPSHOT = new URL("./pyodide-snapshot.bin", location.href).href;
+const boot = async (loadPyodide) => {
+  const cache = await caches.open("floor-snapshot");
+  const kept = await cache.match(SNAPSHOT);
+  if (kept) {
+    performance.mark("snapshot-read");
+    return loadPyodide({ _loadSnapshot: new Uint8Array(await kept.arrayBuffer()) });
+  }
+  const pyodide = await loadPyodide({ _makeSnapshot: true });
+  const snapshot = pyodide.makeMemorySnapshot();
+  new MutationObserver((_, me) => {  // store it once the page is ready, off the critical path
+    if (document.documentElement.dataset.state !== "ready") return;
+    me.disconnect();
+    cache.put(SNAPSHOT, new Response(snapshot)).then(() => { document.documentElement.dataset.snapshot = "kept"; });
+  }).observe(document.documentElement, { attributes: true });
+  return pyodide;
+};"""
+
+
+def make_floor(site: Path, dest: Path, *, snapshot: bool = False) -> Path:
+    """A copy of the built site's Pyodide folder and the floor page that loads it (booting from a memory
+    snapshot on return visits when `snapshot`)."""
     shutil.rmtree(dest, ignore_errors=True)
     shutil.copytree(site / "vendor" / "pyodide", dest / "vendor" / "pyodide")
-    (dest / "index.html").write_text(FLOOR_PAGE, encoding="utf-8")
+    boot = SNAPSHOT_BOOT if snapshot else FLOOR_BOOT
+    page = FLOOR_PAGE.replace('const { loadPyodide }', boot + '\nconst { loadPyodide }')
+    (dest / "index.html").write_text(page, encoding="utf-8")
     return dest
 
 
@@ -339,11 +369,13 @@ def load(context, build: Build, profile: Profile, *, strokes: bool = False) -> V
     page, painted = open_page(context, profile)
     requests = record_requests(page)
     build.traffic.take()
+    cpu_before = chromium_cpu_s()
     navigated = time.perf_counter()  # stroke times are from here: within a few ms of the page's timeOrigin
     page.goto(build.url, wait_until="commit", timeout=READY_TIMEOUT_MS)
     drawn = strokes_until_ready(page, painted, build.pad_box, navigated) if strokes else []
     page.wait_for_function(READY_JS, timeout=READY_TIMEOUT_MS, polling=50)
     seen = page.evaluate(COLLECT)
+    cpu = chromium_cpu_s() - cpu_before
     count, wire, decoded, _ = build.traffic.take()
     if seen["state"] != "ready":
         raise RuntimeError(f"{build.label}: the page reached {seen['state']!r}")
@@ -354,6 +386,7 @@ def load(context, build: Build, profile: Profile, *, strokes: bool = False) -> V
     visit = Visit(seen["ready"], [tuple(t) for t in seen["tasks"]], seen["events"], seen["eventCount"],
                   seen["marks"], requests, wire, decoded, count, drawn)
     visit.page = page
+    visit.cpu_s = cpu
     return visit
 
 
@@ -363,6 +396,8 @@ def first_and_return(browser, build: Build, profile: Profile) -> tuple[Visit, Vi
     try:
         first = load(context, build, profile)
         build.pad_box = build.pad_box or first.page.locator("#pad").bounding_box()
+        if build.kept_when:
+            first.page.wait_for_selector(build.kept_when, state="attached", timeout=SW_TIMEOUT_MS)
         if build.has_service_worker:
             first.page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller",
                                          timeout=SW_TIMEOUT_MS)
@@ -529,12 +564,52 @@ def long_tasks_while_drawing(page, strokes: int = 10) -> list[float]:
     return [duration for _, duration in page.evaluate("window.__bench.tasks")]
 
 
-def renderer_rss_mb() -> float:
-    """Resident memory of the largest Chromium renderer (the page's tab and its workers), from /proc."""
-    largest = 0
+# Other agents run their own Chromium on this machine: the bench's browser carries this switch (Chromium
+# ignores switches it does not know), and only its process tree is counted.
+MARKER = f"--bench-page-run={os.getpid()}"
+
+
+def our_processes() -> list[Path]:
+    """/proc entries of the bench's Chromium and all its descendants."""
+    parents: dict[str, str] = {}
+    root = None
     for proc in Path("/proc").iterdir():
         if not proc.name.isdigit():
             continue
+        try:
+            stat = (proc / "stat").read_text()
+            parents[proc.name] = stat.rsplit(")", 1)[1].split()[1]
+            if root is None and MARKER.encode() in (proc / "cmdline").read_bytes():
+                root = proc.name
+        except OSError:
+            continue
+    if root is None:
+        return []
+    tree, todo = set(), [root]
+    while todo:
+        pid = todo.pop()
+        tree.add(pid)
+        todo.extend(child for child, parent in parents.items() if parent == pid and child not in tree)
+    return [Path("/proc") / pid for pid in tree]
+
+
+def chromium_cpu_s() -> float:
+    """CPU seconds used so far by the bench's Chromium, its live children and the children it has reaped.
+    Unlike wall time, this hardly changes when other jobs share the cores."""
+    ticks = 0
+    for proc in our_processes():
+        try:
+            fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+            ticks += sum(int(x) for x in fields[11:15])  # utime, stime, cutime, cstime
+        except OSError:
+            continue
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def renderer_rss_mb() -> float:
+    """Resident memory of the bench's largest Chromium renderer (the page's tab and its workers)."""
+    largest = 0
+    for proc in our_processes():
         try:
             if b"--type=renderer" not in (proc / "cmdline").read_bytes():
                 continue
@@ -664,16 +739,20 @@ def serve_builds(builds: list[Build]) -> None:
         build.server, build.url, build.traffic = pages_server.start(build.site)
 
 
-def make_builds(revs: list[str], work: Path) -> list[Build]:
+def make_builds(revs: list[str], work: Path, snapshot: bool = False, floors_only: bool = False) -> list[Build]:
     builds = []
-    for rev in revs:
+    for rev in [] if floors_only else revs:
         label = "before" if len(revs) == 1 else rev
         started = time.monotonic()
         builds.append(Build(label, build_revision(rev, work)))
         print(f"built {label} ({rev}) in {time.monotonic() - started:.0f} s", flush=True)
     after = Build("after", run_build(ROOT, work / "site-checkout"))
     floor = Build("floor", make_floor(after.site, work / "site-floor"), floor=True)
-    return [*builds, after, floor]
+    extra = [Build("floor+snapshot", make_floor(after.site, work / "site-floor-snapshot", snapshot=True),
+                   floor=True, kept_when="html[data-snapshot=kept]")] if snapshot else []
+    if floors_only:
+        return [floor, *extra]
+    return [*builds, after, floor, *extra]
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -691,6 +770,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="network profiles: none (loopback), 50 (50 Mbit/s, 20 ms), 10 (10 Mbit/s, 60 ms)")
     parser.add_argument("--reads", type=int, default=200, help="Predict presses for the latency figures")
     parser.add_argument("--soak", type=int, default=300, help="reads before the second memory figure")
+    parser.add_argument("--snapshot", action="store_true",
+                        help="add a floor page that boots Pyodide from a memory snapshot on return visits")
+    parser.add_argument("--floors-only", action="store_true",
+                        help="measure only the floor pages (with --snapshot: the snapshot's effect alone)")
     parser.add_argument("--work", type=Path, help="folder for the builds (default: a temporary one, removed)")
     parser.add_argument("--waterfall-kb", type=int, default=100, help="smallest file shown in the waterfall")
     return parser.parse_args(argv)
@@ -703,7 +786,7 @@ def main() -> None:
     work = args.work or Path(tempfile.mkdtemp(prefix="bench-page-"))
     work.mkdir(parents=True, exist_ok=True)
     try:
-        builds = make_builds(revs, work)
+        builds = make_builds(revs, work, args.snapshot, args.floors_only)
         serve_builds(builds)
         measure(builds, profiles, args)
     finally:
@@ -714,15 +797,17 @@ def main() -> None:
 def measure(builds: list[Build], profiles: list[Profile], args: argparse.Namespace) -> None:
     labels = [b.label for b in builds]
     apps = [b for b in builds if not b.floor]
-    floor = next(b for b in builds if b.floor)
-    ratios = [("after", "floor")] + [("after", b.label) for b in apps if b.label != "after"]
+    floor = next(b for b in builds if b.label == "floor")
+    ratios = [("after", "floor")] + [("after", b.label) for b in apps if b.label != "after"] if apps else []
+    ratios += [(b.label, "floor") for b in builds if b.floor and b.label != "floor"]
     firsts: dict[tuple[str, str], list[Visit]] = {}
     returns: dict[tuple[str, str], list[Visit]] = {}
     strokes: dict[str, list[Visit]] = {}
     started = time.monotonic()
     load_before = uptime()
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, MARKER],
+                                             headless=True)
         for run in range(args.runs):  # builds interleaved, so a busy minute hits them all alike
             for profile in profiles:
                 if profile.mbit is not None and run >= args.throttled_runs:
@@ -752,6 +837,12 @@ def measure(builds: list[Build], profiles: list[Profile], args: argparse.Namespa
                  labels, " s", 2, ratios)
     figure_table(f"Return visit: time to ready, s ({runs})", by_profile(returns, lambda v: v.ready_ms / 1000),
                  labels, " s", 2, ratios)
+    figure_table(f"First visit: CPU time of Chromium (all processes), navigation -> ready, s ({runs})",
+                 by_profile(firsts, lambda v: v.cpu_s), labels, " s", 1, ratios)
+    figure_table(f"Return visit: CPU time of Chromium (all processes), navigation -> ready, s ({runs})",
+                 by_profile(returns, lambda v: v.cpu_s), labels, " s", 1, ratios)
+    marks_table("first", firsts, builds, profiles[0])
+    marks_table("return", returns, builds, profiles[0])
     figure_table(f"First visit: Total Blocking Time, navigation -> ready, ms ({runs})",
                  by_profile(firsts, lambda v: v.tbt_ms), labels, "", 0, [])
     figure_table(f"First visit: longest main-thread task before ready, ms ({runs})",
@@ -767,11 +858,29 @@ def measure(builds: list[Build], profiles: list[Profile], args: argparse.Namespa
         ("requests, return visit", [f"{return_of[x].request_count}" for x in labels]),
     ], labels)
     stroke_table(strokes, at_rest, labels)
-    predict_table(predicts, args)
+    if predicts:
+        predict_table(predicts, args)
     for build in builds:
         waterfall(build, firsts[(profiles[0].name, build.label)][0], args.waterfall_kb * 1000)
         if build.label in cpu:
             print_cpu(build.label, cpu[build.label])
+
+
+def marks_table(kind: str, visits: dict[tuple[str, str], list[Visit]], builds: list[Build],
+                profile: Profile) -> None:
+    """The pages' performance marks and the first request for pyodide.asm.js, median ms from navigation."""
+    labels = [b.label for b in builds]
+    rows: dict[str, dict[str, list[float]]] = {}
+    for build in builds:
+        for visit in visits[(profile.name, build.label)]:
+            asm = [r["at"] for r in visit.requests if r["url"].endswith("pyodide.asm.js")]
+            points = {"pyodide.asm.js requested": min(asm)} if asm else {}
+            points |= visit.marks | {"data-state=ready": visit.ready_ms}
+            for name, at in points.items():
+                rows.setdefault(name, {}).setdefault(build.label, []).append(at)
+    body = [(name, [f"{median(cells[x]):.0f}" if x in cells else "-" for x in labels])
+            for name, cells in sorted(rows.items(), key=lambda row: min(median(v) for v in row[1].values()))]
+    table(f"Marks on the {kind} visit, {profile.name}, ms from navigation (median)", body, labels)
 
 
 def stroke_table(strokes: dict[str, list[Visit]], at_rest: Visit, labels: list[str]) -> None:

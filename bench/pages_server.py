@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import email.utils
 import gzip
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -164,6 +165,11 @@ class PagesHandler(BaseHTTPRequestHandler):
 class PagesServer(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 256
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        """A browser closing a connection (a context closed mid-load) is normal; anything else is shown."""
+        if not isinstance(sys.exc_info()[1], ConnectionError | TimeoutError):
+            super().handle_error(request, client_address)
 
 
 def start(root: Path, host: str = "127.0.0.1") -> tuple[PagesServer, str, Traffic]:
