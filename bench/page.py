@@ -1,9 +1,13 @@
 """Benchmark the page in headless Chromium, several builds side by side in one run. Run by hand, not by the tests.
 
-    python bench/page.py [--compare d202481] [--runs 2] [--reads 200] [--soak 300] [--profiles none,50,10]
+    python bench/page.py [--compare d202481] [--runs 2] [--throttled-runs 1] [--profiles none,50,10]
+                         [--reads 200] [--soak 300] [--snapshot] [--floors-only] [--no-cpu-profile]
+
+About 10 minutes with the defaults on the 2-core machine (3 builds x 3 profiles x first + return visits).
 
 Builds, each served gzip-compressed with GitHub Pages' cache headers (bench/pages_server.py):
-- `after`: the current checkout, built by its own `serve.py --build-only`;
+- `after`: the current checkout, built by its own `serve.py --build-only` (or `--after REV`, built like a
+  `--compare` revision);
 - one build per `--compare REV` (`before` when there is one): `git archive REV` extracted to a temporary
   folder and built by that tree's own `serve.py --build-only`, so both sides are built the way they shipped;
 - `floor`: a bare page, written here next to a copy of the checkout's vendor/pyodide, that loads only Pyodide
@@ -16,14 +20,26 @@ Figures (tables with a column per build, and ratios taken in the same run):
   code cache and the service worker when the page registers one), per network profile set through
   Chromium's DevTools protocol (`Network.emulateNetworkConditions`: loopback, 50 Mbit/s + 20 ms, 10 Mbit/s +
   60 ms);
+- CPU time of the bench's own Chromium (every process of it) from navigation to ready: unlike wall time it
+  hardly moves when other jobs share the cores, so it is the figure to compare between runs on a busy machine;
+- the pages' performance marks (`performance.getEntriesByType("mark")`, main thread only: marks set inside a
+  worker are not seen) and when pyodide.asm.js was first requested, median ms from navigation;
 - Total Blocking Time from navigation to ready (sum over main-thread long tasks of duration - 50 ms, from a
   Long Tasks observer installed before the page's scripts) and the longest task;
 - strokes drawn with Playwright's mouse from first paint until ready: each stroke's round trip (it waits for
   the page's main thread) and the Event Timing API's input delays from inside the page, against the same
   strokes on the floor page once it is ready (nothing loading);
 - a waterfall of one cold load per build: every request (main thread and workers) with start, end and bytes
-  on the wire, and the page's performance marks, in ms from navigation;
+  on the wire, and the page's performance marks, in ms from navigation; then a sampled CPU profile of another
+  cold load: the main thread's self time by script and function until Pyodide's first sample;
 - Predict -> result (click to `#result[data-reads]` changing, whatever thread reads), bytes, memory.
+
+Event Timing sees only discrete events (pointerdown/up, mousedown/up, click), and Playwright sends each event
+after the page has handled the previous one, so the event that waits out a long task is usually a
+pointermove, which Event Timing leaves out: the stroke round trip is the figure that shows a frozen pad.
+
+`--snapshot` adds `floor+snapshot`, the floor page booting Pyodide from a memory snapshot (made before numpy
+is loaded: snapshots cannot hold loaded packages yet) kept in the Cache API by the first visit.
 
 The figures are noisy on a shared machine: compare columns from one run, and read `uptime` alongside.
 """
@@ -739,14 +755,16 @@ def serve_builds(builds: list[Build]) -> None:
         build.server, build.url, build.traffic = pages_server.start(build.site)
 
 
-def make_builds(revs: list[str], work: Path, snapshot: bool = False, floors_only: bool = False) -> list[Build]:
+def make_builds(revs: list[str], work: Path, after_rev: str | None = None, snapshot: bool = False,
+                floors_only: bool = False) -> list[Build]:
     builds = []
     for rev in [] if floors_only else revs:
         label = "before" if len(revs) == 1 else rev
         started = time.monotonic()
         builds.append(Build(label, build_revision(rev, work)))
         print(f"built {label} ({rev}) in {time.monotonic() - started:.0f} s", flush=True)
-    after = Build("after", run_build(ROOT, work / "site-checkout"))
+    after_site = build_revision(after_rev, work) if after_rev else run_build(ROOT, work / "site-checkout")
+    after = Build("after", after_site)
     floor = Build("floor", make_floor(after.site, work / "site-floor"), floor=True)
     extra = [Build("floor+snapshot", make_floor(after.site, work / "site-floor-snapshot", snapshot=True),
                    floor=True, kept_when="html[data-snapshot=kept]")] if snapshot else []
@@ -760,6 +778,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--compare", action="append", metavar="REV",
                         help=f"git revision to build and measure next to the checkout (repeatable; default "
                              f"{DEFAULT_BEFORE}, the main-thread page)")
+    parser.add_argument("--after", metavar="REV",
+                        help="build `after` from this git revision instead of the checkout as it is")
     parser.add_argument("--runs", type=int, default=2,
                         help="first + return visits per build on loopback, and stroke runs per build")
     parser.add_argument("--throttled-runs", type=int, default=1,
@@ -786,7 +806,7 @@ def main() -> None:
     work = args.work or Path(tempfile.mkdtemp(prefix="bench-page-"))
     work.mkdir(parents=True, exist_ok=True)
     try:
-        builds = make_builds(revs, work, args.snapshot, args.floors_only)
+        builds = make_builds(revs, work, args.after, args.snapshot, args.floors_only)
         serve_builds(builds)
         measure(builds, profiles, args)
     finally:
