@@ -913,11 +913,13 @@ def stroke_table(strokes: dict[str, list[Visit]], at_rest: Visit, labels: list[s
         delays = [d for v in visits[column] for d in input_delays(v.events, v.event_count)]
         durations = [e["duration"] for v in visits[column] for e in v.events]
         starts = [v.strokes[0][0] for v in visits[column] if v.strokes]
+        slowest = max((s for v in visits[column] for s in v.strokes), key=lambda s: s[1], default=None)
         cells = {
             "strokes drawn (all runs)": f"{len(trips)}",
             "first stroke began, ms from navigation (median)": f"{median(starts):.0f}",
             "stroke round trip, median ms": f"{median(trips):.0f}",
             "stroke round trip, max ms": f"{max(trips, default=0):.0f}",
+            "slowest stroke began, ms from navigation": f"{slowest[0]:.0f}" if slowest else "-",
             "input delay (Event Timing), p95 ms": f"{percentile(delays, 0.95):.0f}" if delays else "-",
             "input delay (Event Timing), max ms": f"{max(delays, default=0):.0f}",
             "event duration (Event Timing), max ms": f"{max(durations, default=0):.0f}",
