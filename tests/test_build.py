@@ -104,7 +104,9 @@ def test_pyscript_chunks_that_core_imports_are_there(built_site: Path) -> None:
 
 
 def test_own_files_use_relative_urls_only(built_site: Path) -> None:
-    for name in ("sw.js", "offline.js", "manifest.webmanifest", "index.html", "app.js", "worker.mjs"):
+    own = ["sw.js", "offline.js", "manifest.webmanifest", "index.html", "app.js", "worker.mjs", "model.mjs"]
+    own.append("watch.mjs")
+    for name in own:
         path = built_site / name
         if not path.is_file():
             continue
