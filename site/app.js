@@ -254,7 +254,12 @@ document.addEventListener("drop", (event) => {
 // marks the pad as changed, and the pad's pixels are taken when that read comes back. Stale drawings are
 // never queued. Pixels and image bytes are transferred to the worker, not copied.
 
-const STEPS = { python: "Loading Python…", numpy: "Loading numpy…", model: "Loading the model…" };
+const STEPS = {
+  python: "Loading Python…",
+  booted: "Starting Python…",
+  numpy: "Loading numpy…",
+  model: "Loading the model…",
+};
 
 const reader = (() => {
   const script = document.querySelector('script[type="py"][worker]');

@@ -125,6 +125,9 @@ export function loadPyodide(options) {
   const loading = pyodide.loadPyodide({ ...options, indexURL: PYODIDE_FOLDER });
   // PyScript catches this itself and tells the page only in its own words ("Ar is not a function").
   loading.catch((error) => startFailed(error, PYODIDE_FOLDER));
-  loading.then((python) => python.loadPackage("numpy", { errorCallback: () => {} })).catch(() => {});
+  loading.then((python) => {
+    progress("booted", 40); // PyScript now sets itself up in Python, then runs worker.py
+    return python.loadPackage("numpy", { errorCallback: () => {} });
+  }).catch(() => {});
   return loading;
 }
