@@ -191,4 +191,11 @@ def mnist_segmentation_accuracy(gap: tuple[float, float], trials: int, seed: int
 
 def test_mnist_numbers_with_gaps() -> None:
     numbers, digits = mnist_segmentation_accuracy((0.1, 0.5), trials=150)
-    assert numbers >= 0.93 and digits >= 0.96
+    assert numbers >= 0.96 and digits >= 0.98  # measured: 98.0% of the numbers, 99.5% of the digits
+
+
+def test_mnist_touching_numbers_are_offered() -> None:
+    # The ceiling of the search: the right reading is among the candidates for 94.7% of these (measured); the
+    # model and the priors pick it for about 78% (test_recognize.py::test_model_reads_touching_mnist_numbers).
+    numbers, digits = mnist_segmentation_accuracy((-0.05, 0.02), trials=150)
+    assert numbers >= 0.92 and digits >= 0.96
