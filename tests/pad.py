@@ -64,10 +64,11 @@ def wait_for_result(page, expected: str, timeout: int = 10_000) -> None:
     page.wait_for_selector(f'#result[data-value="{expected}"]', state="attached", timeout=timeout)
 
 
-# Digits of dead-straight strokes with sharp corners, as people write them quickly: a 7 of two strokes (bar,
-# then diagonal), a 4 with a crossing bar, a 1 with a base, a Z-shaped 2 and a 5 of three segments.
+# Digits of dead-straight strokes with sharp corners, as people write them quickly: a 7 of two strokes (a
+# long bar, then the diagonal: the one that read "" after Undo), a 4 with a crossing bar, a 1 with a base,
+# a Z-shaped 2 and a 5 of three segments.
 STRAIGHT: dict[str, list[list[tuple[float, float]]]] = {
-    "7": [[(0.05, 0.03), (0.95, 0.03)], [(0.95, 0.03), (0.35, 1.0)]],
+    "7": [[(0.0, 0.03), (1.35, 0.03)], [(1.35, 0.03), (0.5, 1.0)]],
     "4": [[(0.6, 0.0), (0.05, 0.65), (0.95, 0.65)], [(0.7, 0.3), (0.7, 1.0)]],
     "1": [[(0.3, 0.15), (0.55, 0.0), (0.55, 1.0)], [(0.25, 1.0), (0.85, 1.0)]],
     "2": [[(0.1, 0.03), (0.9, 0.03), (0.1, 1.0), (0.9, 1.0)]],

@@ -32,9 +32,11 @@ def stray_stroke(page) -> None:
     page.mouse.up()
 
 
+@pytest.mark.parametrize("brush", [11, 24])
 @pytest.mark.parametrize("digit", list(STRAIGHT))
-def test_undo_gives_back_the_reading_before_the_extra_stroke(open_page, digit):
+def test_undo_gives_back_the_reading_before_the_extra_stroke(open_page, digit, brush):
     page, _ = open_page()
+    page.evaluate("width => { document.getElementById('brush').value = width; }", brush)
     draw(page, digit, centre_x=0.35, height=0.6, strokes=STRAIGHT)
     wait_for_result(page, digit)
 
