@@ -180,7 +180,7 @@ def _best_turn(ridges: np.ndarray) -> float:
         return 0.0
     best, best_score = 0.0, -1.0
     for turn in np.arange(-MAX_TURN, MAX_TURN + TURN_STEP / 2, TURN_STEP):
-        rows = np.round(ys - xs * np.tan(np.radians(turn))).astype(np.int64)
+        rows = np.round(ys - xs * np.tan(np.radians(turn))).astype(np.intp)
         counts = np.bincount(rows - rows.min()).astype(np.float64)
         score = float(np.dot(counts, counts))
         if score > best_score:
@@ -192,7 +192,7 @@ def _run_share(mask: np.ndarray, valid: np.ndarray | None, turn: float, length: 
     """Per pixel, the share of the valid pixels (None: all) on a `length` px segment through it, along
     `turn` degrees from horizontal, that are in mask."""
     height, width = mask.shape
-    offsets = np.round(np.arange(width) * np.tan(np.radians(turn))).astype(np.int64)
+    offsets = np.round(np.arange(width) * np.tan(np.radians(turn))).astype(np.intp)
     margin = int(np.abs(offsets).max()) + 1
     # Shear so the segments are rows: sheared row r, column x <- padded row r + offsets[x].
     rows = (np.arange(height + 4 * margin)[:, None] + offsets[None, :]).clip(0, height + 4 * margin - 1)
