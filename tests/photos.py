@@ -204,9 +204,15 @@ def _warp(sheet: np.ndarray, size: tuple[int, int], quad: np.ndarray) -> tuple[n
 
 
 def make_photo(
-    kind: str, rng: np.random.Generator, mnist: tuple[np.ndarray, np.ndarray], size: tuple[int, int] = SIZE
+    kind: str,
+    rng: np.random.Generator,
+    mnist: tuple[np.ndarray, np.ndarray],
+    size: tuple[int, int] = SIZE,
+    turn: float | None = None,
+    skew: float | None = None,
 ) -> Photo:
-    """One photo of the given kind (see KINDS), drawn from rng."""
+    """One photo of the given kind (see KINDS), drawn from rng; turn (degrees) and skew (each corner moved by
+    up to this share of the sheet's long side) override the kind's own, to probe the limits."""
     frame_w, frame_h = size
     unit = frame_h / 1200  # sizes below are for a 1200 px tall photo
     on_table = kind == "table"
@@ -241,7 +247,8 @@ def make_photo(
     _write(sheet, ink, pen, top, left, rng)
     if on_table:
         centre = (frame_w / 2 + rng.uniform(-0.08, 0.08) * frame_w, frame_h / 2 + rng.uniform(-0.08, 0.08) * frame_h)
-        quad = _quad(sheet_w, sheet_h, centre, rng.uniform(-10, 10), 0.03, rng)
+        drawn = rng.uniform(-10, 10)
+        quad = _quad(sheet_w, sheet_h, centre, drawn if turn is None else turn, 0.03 if skew is None else skew, rng)
         paper, cover = _warp(sheet, size, quad)
         table = _table(frame_w, frame_h, rng)
         shift = rng.uniform(4, 14) * unit
@@ -252,7 +259,8 @@ def make_photo(
         photo = paper * cover + table * (1 - cover)
     else:
         centre = (frame_w / 2, frame_h / 2)
-        quad = _quad(sheet_w, sheet_h, centre, rng.uniform(-4, 4), 0.01, rng)
+        drawn = rng.uniform(-4, 4)
+        quad = _quad(sheet_w, sheet_h, centre, drawn if turn is None else turn, 0.01 if skew is None else skew, rng)
         photo, _ = _warp(sheet, size, quad)
     photo = photo * _light(frame_w, frame_h, rng) + rng.normal(0, rng.uniform(1.5, 4), (frame_h, frame_w, 1))
     image = Image.fromarray(np.clip(photo, 0, 255).astype(np.uint8), "RGB")

@@ -113,11 +113,16 @@ def test_a_mark_touching_the_border_is_not_a_digit(predict) -> None:
     assert read(decode_image(_jpeg(page)), predict).text == "47"
 
 
-def test_twelve_megapixel_photo_is_reduced_early() -> None:
+@needs_model
+def test_twelve_megapixel_photos_are_reduced_early_and_read(predict) -> None:
+    from pyapp.recognize import read
+
     rng = np.random.default_rng(5)
-    shot = make_photo("squared", rng, mnist_test(), size=(4000, 3000))
-    out = decode_image(shot.data)
-    assert max(out.shape[:2]) == MAX_SIDE and out.shape[0] == 750
+    for kind in ("squared", "table"):
+        shot = make_photo(kind, rng, mnist_test(), size=(4000, 3000))
+        out = decode_image(shot.data)
+        assert out.shape == (750, MAX_SIDE, 4)
+        assert read(out, predict).text == shot.text
 
 
 @needs_model
