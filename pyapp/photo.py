@@ -261,7 +261,8 @@ def _remove_horizontal_lines(darkness: np.ndarray, valid: np.ndarray) -> np.ndar
 def remove_lines(darkness: np.ndarray, valid: np.ndarray) -> np.ndarray:
     """Printed ruled and squared paper lines (near-horizontal, then near-vertical) removed from darkness."""
     darkness = _remove_horizontal_lines(darkness, valid)
-    return _remove_horizontal_lines(darkness.T, valid.T).T
+    # Vertical lines are horizontal ones of the transposed image (copied: row-wise work is faster on rows).
+    return _remove_horizontal_lines(np.ascontiguousarray(darkness.T), np.ascontiguousarray(valid.T)).T
 
 
 # ---------------------------------------------------------------- ink
