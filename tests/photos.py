@@ -8,7 +8,7 @@ others ruled or squared). Numbers have 2-5 digits:
 MNIST test digits (tests/helpers.mnist_test) or stroke-drawn ones (helpers.paint), in blue, black or pencil
 grey, with several pen widths. Every photo is a 1600x1200 JPEG (quality 60-90) unless a size is given.
 
-    python tests/photos.py [--count 40] [--size 1600x1200] [--save DIR]
+    python tests/photos.py [--count 40] [--seed 14] [--size 1600x1200] [--save DIR] [--decoder MODULE]
 
 reads `count` photos per kind through the CLI's path (images.decode_image -> recognize.read with the
 shipped model) and prints the share read right per kind, next to the share of the same numbers read right
@@ -289,6 +289,7 @@ def _main() -> None:
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--count", type=int, default=40)
+    parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument("--size", default="1600x1200")
     parser.add_argument("--kinds", default=",".join(KINDS))
     parser.add_argument("--save", type=Path, help="also write the photos (and the misread ones' names) here")
@@ -300,7 +301,7 @@ def _main() -> None:
     print("| photo | read right | the same numbers on a clean pad | seconds per photo |\n|---|---|---|---|")
     for kind in args.kinds.split(","):
         right, clean, spent = 0, 0, 0.0
-        for index, photo in enumerate(photos(kind, args.count, size=size)):
+        for index, photo in enumerate(photos(kind, args.count, seed=args.seed, size=size)):
             start = time.perf_counter()
             text = read(decode_image(photo.data), predict).text
             spent += time.perf_counter() - start
