@@ -15,7 +15,7 @@ import warnings
 
 import numpy as np
 
-from pyapp.photo import photo_ink, sheet_tiles
+from pyapp.photo import on_a_table, photo_ink, sheet_tiles
 
 MAX_SIDE = 1000  # the long side after scaling down: plenty for digits, and a read stays fast
 MAX_PIXELS = 40_000_000  # a bigger image is refused before it is decoded (decompression bombs)
@@ -86,9 +86,11 @@ def _light_ink(grey: np.ndarray) -> bool:
 
 def _ink(grey: np.ndarray) -> np.ndarray:
     """Grey paper with dark ink -> ink in [0, 1]: darkness relative to the local paper, stretched."""
-    if float(np.mean(grey >= 1.0 - 0.5 / 255)) >= CLEAN_PAPER:
+    small = max(grey.shape) <= SMALL_IMAGE
+    # A photo whose paper is blown out to white is not clean when a table shows around the sheet.
+    if float(np.mean(grey >= 1.0 - 0.5 / 255)) >= CLEAN_PAPER and (small or not on_a_table(grey)):
         return 1.0 - grey
-    if max(grey.shape) <= SMALL_IMAGE:
+    if small:
         paper = max(float(np.percentile(grey, 95)), 0.1)
         return np.clip((paper - grey) / paper, 0.0, 1.0)
     return photo_ink(grey)

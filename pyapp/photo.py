@@ -46,6 +46,9 @@ SHEET_SEED = 0.9  # tiles at least this bright (share of the brightest) start th
 # 0.38-0.60 of the photo, filling 0.75-0.98 of their box (turned up to 10 degrees, mild perspective).
 MIN_SHEET = 0.15
 MIN_SOLIDITY = 0.6
+# A table shows around the sheet when at least this share of the photo is off the sheet: 0.40-0.62 in the
+# generated table photos; a clean drawing's strokes that touch its border are a few percent.
+MIN_TABLE = 0.2
 
 # -- printed lines --
 # A printed line is darker than the pixels RIDGE_REACH (share of the long side: 4 px at 1000 px; lines are
@@ -165,6 +168,12 @@ def sheet_tiles(grey: np.ndarray) -> tuple[np.ndarray, int] | None:
     if region.mean() < MIN_SHEET or region.sum() < MIN_SOLIDITY * box:
         return None
     return ~outside, block
+
+
+def on_a_table(grey: np.ndarray) -> bool:
+    """True when the photo shows a sheet on a darker surface (MIN_TABLE of it or more off the sheet)."""
+    found = sheet_tiles(grey)
+    return found is not None and 1.0 - float(found[0].mean()) >= MIN_TABLE
 
 
 def find_sheet(grey: np.ndarray) -> np.ndarray | None:

@@ -79,6 +79,20 @@ def test_sheet_on_a_table_is_found_and_its_edges_are_not_ink() -> None:
     assert (ink > 0.5).mean() < 0.02  # only the writing is left
 
 
+@needs_model
+def test_blown_out_sheet_on_a_table_is_still_a_photo(predict) -> None:
+    # Strong light clips the paper to pure white, as a clean drawing's: the table around it says it is a photo
+    # (before, the clean-image path took the table for ink: 0 of 10 such photos read right).
+    from pyapp.recognize import read
+
+    rng = np.random.default_rng(11)
+    for _ in range(2):
+        shot = make_photo("table", rng, mnist_test(), size=(800, 600))
+        rgb = np.asarray(Image.open(io.BytesIO(shot.data)).convert("RGB"), dtype=np.float32) * 1.35
+        assert (rgb.mean(axis=2) >= 255).mean() > 0.2
+        assert read(decode_image(_jpeg(rgb, 85)), predict).text == shot.text
+
+
 def test_plain_sheet_filling_the_frame_has_no_sheet_to_find() -> None:
     shade = np.linspace(0.35, 1.0, 400, dtype=np.float32)[None, :]
     assert find_sheet(np.broadcast_to(shade, (300, 400)).copy()) is None
