@@ -3,9 +3,12 @@
 Pillow is imported inside decode_image: the page loads Pillow only when someone opens an image.
 Steps, each for a failure seen in real files: refuse decompression bombs and non-images with a message
 for people; apply EXIF orientation (phone photos); composite transparency on white; greyscale; shrink
-large images early (JPEG draft mode, then thumbnail); flatten uneven lighting by subtracting a heavily
-blurred background; turn light-on-dark images around; stretch so ink is black and paper white, keeping
-anti-aliased grey levels (the model was trained on grey edges, not on binary strokes).
+large images early (JPEG draft mode, then thumbnail: a 12-megapixel photo is decoded at half size);
+turn light-on-dark images around (unless a bright sheet lies on a darker table); then clean images (a
+pad drawing saved as PNG) are read as they are, small dataset crops against their one paper level, and
+photos go through pyapp.photo: the sheet found and the table left out, printed ruled and squared lines
+removed, ink by local contrast stretched so ink is black and paper white, keeping anti-aliased grey levels
+(the model was trained on grey edges, not on binary strokes), marks touching the border dropped.
 """
 
 from __future__ import annotations
