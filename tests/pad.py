@@ -75,3 +75,41 @@ STRAIGHT: dict[str, list[list[tuple[float, float]]]] = {
     "5": [[(0.9, 0.02), (0.15, 0.02)], [(0.15, 0.02), (0.12, 0.45)], [(0.12, 0.45), (0.8, 0.45), (0.9, 0.75),
           (0.75, 1.0), (0.1, 0.98)]],
 }
+
+
+def send_file(page, data: bytes, name: str, mime: str, how: str) -> None:
+    """Paste or drop a file the way the browser delivers one."""
+    page.evaluate(
+        """([bytes, name, mime, how]) => {
+            const transfer = new DataTransfer();
+            transfer.items.add(new File([new Uint8Array(bytes)], name, { type: mime }));
+            const pad = document.getElementById('pad');
+            if (how === 'paste') {
+                pad.dispatchEvent(new ClipboardEvent('paste', { clipboardData: transfer, bubbles: true }));
+            } else {
+                const options = { dataTransfer: transfer, bubbles: true, cancelable: true };
+                pad.dispatchEvent(new DragEvent('dragover', options));
+                pad.dispatchEvent(new DragEvent('drop', options));
+            }
+        }""",
+        [list(data), name, mime, how],
+    )
+
+
+def rub_points(page, left: float, top: float, width: float, height: float) -> list[tuple[float, float]]:
+    """A zigzag in screen pixels covering a region of the pad given in fractions of its box."""
+    box = pad_box(page)
+    x0, x1 = box["x"] + box["width"] * left, box["x"] + box["width"] * (left + width)
+    points = []
+    for row in range(13):
+        y = box["y"] + box["height"] * (top + height * row / 12)
+        points += [(x0, y), (x1, y)]
+    return points
+
+
+def rub_with_mouse(page, points) -> None:
+    page.mouse.move(*points[0])
+    page.mouse.down()
+    for point in points[1:]:
+        page.mouse.move(*point, steps=3)
+    page.mouse.up()

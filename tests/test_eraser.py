@@ -5,30 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.pad import dark_pixels, draw, pad_box, wait_for_result
+from tests.pad import dark_pixels, draw, rub_points, rub_with_mouse, wait_for_result
 
 pytestmark = pytest.mark.browser
-
-
-def rub_points(page, centre_x: float) -> list[tuple[float, float]]:
-    """A zigzag over a digit drawn by tests.pad.draw at centre_x with height 0.6, covering all of it."""
-    box = pad_box(page)
-    size = box["height"] * 0.6
-    left = box["x"] + box["width"] * centre_x - size * 0.45
-    top = box["y"] + box["height"] * 0.15
-    points = []
-    for row in range(13):
-        y = top + row * box["height"] * 0.7 / 12
-        points += [(left, y), (left + size * 0.9, y)]
-    return points
-
-
-def rub_with_mouse(page, points) -> None:
-    page.mouse.move(*points[0])
-    page.mouse.down()
-    for point in points[1:]:
-        page.mouse.move(*point, steps=3)
-    page.mouse.up()
 
 
 def rub_with(page, kind: str, points) -> None:
@@ -61,7 +40,7 @@ def test_the_eraser_rubs_out_a_digit_and_undo_brings_it_back(open_page):
 
     page.get_by_role("button", name="Eraser").click()
     assert eraser_on(page)
-    rub_with_mouse(page, rub_points(page, 0.75))
+    rub_with_mouse(page, rub_points(page, 0.55, 0.15, 0.4, 0.7))
     wait_for_result(page, "7")
     assert 0 < dark_pixels(page) < ink
 
@@ -84,7 +63,7 @@ def test_the_eraser_works_with_a_finger_and_a_pen(open_page, kind):
     draw(page, "1", centre_x=0.75, height=0.6)
     wait_for_result(page, "71")
     page.get_by_role("button", name="Eraser").click()
-    rub_with(page, kind, rub_points(page, 0.75))
+    rub_with(page, kind, rub_points(page, 0.55, 0.15, 0.4, 0.7))
     wait_for_result(page, "7")
     page.get_by_role("button", name="Undo").click()
     wait_for_result(page, "71")
