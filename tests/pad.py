@@ -34,15 +34,17 @@ def pad_box(page) -> dict:
     return page.locator("#pad").bounding_box()
 
 
-def draw(page, digit: str, *, centre_x: float = 0.5, height: float = 0.7, steps: int = 4, strokes=None) -> None:
-    """Draw one digit with the mouse, centred at centre_x (a fraction of the pad's width); `strokes` is the
-    table to take it from (STROKES unless told)."""
+def draw(
+    page, digit: str, *, centre_x: float = 0.5, height: float = 0.7, steps: int = 4, strokes=None, aspect: float = 0.7
+) -> None:
+    """Draw one digit with the mouse, centred at centre_x (a fraction of the pad's width), `height` of the
+    pad tall and `aspect` times that wide; `strokes` is the table to take it from (STROKES unless told)."""
     box = pad_box(page)
     size = box["height"] * height
-    left = box["x"] + box["width"] * centre_x - size * 0.35
+    left = box["x"] + box["width"] * centre_x - size * aspect / 2
     top = box["y"] + (box["height"] - size) / 2
     for stroke in (strokes or STROKES)[digit]:
-        points = [(left + x * size * 0.7, top + y * size) for x, y in stroke]
+        points = [(left + x * size * aspect, top + y * size) for x, y in stroke]
         page.mouse.move(*points[0])
         page.mouse.down()
         for point in points[1:]:
@@ -64,16 +66,20 @@ def wait_for_result(page, expected: str, timeout: int = 10_000) -> None:
     page.wait_for_selector(f'#result[data-value="{expected}"]', state="attached", timeout=timeout)
 
 
-# Digits of dead-straight strokes with sharp corners, as people write them quickly: a 7 of two strokes (a
-# long bar, then the diagonal: the one that read "" after Undo), a 4 with a crossing bar, a 1 with a base,
-# a Z-shaped 2 and a 5 of three segments.
-STRAIGHT: dict[str, list[list[tuple[float, float]]]] = {
-    "7": [[(0.0, 0.03), (1.35, 0.03)], [(1.35, 0.03), (0.5, 1.0)]],
-    "4": [[(0.6, 0.0), (0.05, 0.65), (0.95, 0.65)], [(0.7, 0.3), (0.7, 1.0)]],
-    "1": [[(0.3, 0.15), (0.55, 0.0), (0.55, 1.0)], [(0.25, 1.0), (0.85, 1.0)]],
-    "2": [[(0.1, 0.03), (0.9, 0.03), (0.1, 1.0), (0.9, 1.0)]],
-    "5": [[(0.9, 0.02), (0.15, 0.02)], [(0.15, 0.02), (0.12, 0.45)], [(0.12, 0.45), (0.8, 0.45), (0.9, 0.75),
-          (0.75, 1.0), (0.1, 0.98)]],
+# Straight strokes with sharp corners in a unit box (x, y in 0..1, y down), and the range of their width /
+# height: a 7 of two strokes (a long bar, then the diagonal: the one that read "" after Undo), a 4 with a
+# crossing bar, a 1 with a base, a Z-shaped 2 and a 5 of three segments. The unit tests paint them in many
+# sizes, pens and renderings (tests/test_recognize.py); the page tests draw them with the mouse.
+STRAIGHT: dict[str, tuple[list[list[tuple[float, float]]], tuple[float, float]]] = {
+    "7": ([[(0.0, 0.0), (1.0, 0.0)], [(1.0, 0.0), (0.3, 1.0)]], (0.8, 1.6)),
+    "4": ([[(0.6, 0.0), (0.0, 0.65), (1.0, 0.65)], [(0.72, 0.25), (0.72, 1.0)]], (0.6, 1.1)),
+    "1": ([[(0.15, 0.2), (0.5, 0.0), (0.5, 1.0)], [(0.1, 1.0), (0.9, 1.0)]], (0.5, 0.8)),
+    "2": ([[(0.0, 0.0), (1.0, 0.0), (0.0, 1.0), (1.0, 1.0)]], (0.6, 1.2)),
+    "5": (
+        [[(1.0, 0.0), (0.08, 0.0)], [(0.08, 0.0), (0.05, 0.45)]]
+        + [[(0.05, 0.45), (0.8, 0.42), (1.0, 0.7), (0.8, 1.0), (0.0, 0.98)]],
+        (0.6, 1.0),
+    ),
 }
 
 

@@ -8,7 +8,7 @@ others ruled or squared). Numbers have 2-5 digits:
 MNIST test digits (tests/helpers.mnist_test) or stroke-drawn ones (helpers.paint), in blue, black or pencil
 grey, with several pen widths. Every photo is a 1600x1200 JPEG (quality 60-90) unless a size is given.
 
-    python tests/photos.py [--count 40] [--seed 14] [--size 1600x1200] [--save DIR] [--decoder MODULE]
+    python -m tests.photos [--count 40] [--seed 14] [--size 1600x1200] [--save DIR] [--decoder MODULE]
 
 reads `count` photos per kind through the CLI's path (images.decode_image -> recognize.read with the
 shipped model) and prints the share read right per kind, next to the share of the same numbers read right
@@ -18,15 +18,13 @@ when drawn on a clean pad (what the digits themselves allow: some MNIST test dig
 from __future__ import annotations
 
 import io
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from helpers import ink_to_rgba, mnist_number, mnist_test, paint  # noqa: E402
+from tests.helpers import ink_to_rgba, mnist_number, mnist_test, paint
 
 KINDS = ("flat", "pencil", "ruled", "squared", "table")
 SIZE = (1600, 1200)
@@ -279,10 +277,8 @@ def photos(kind: str, count: int, seed: int = SEED, size: tuple[int, int] = SIZE
 
 def _main() -> None:
     import argparse
-    import time
-
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     import importlib
+    import time
 
     from pyapp.model import load_model
     from pyapp.recognize import read

@@ -14,12 +14,12 @@ import sys
 
 import numpy as np
 import pytest
-from helpers import MODEL, ROOT, mnist_test, number_pad
-from photos import KINDS, SEED, make_photo, photos
 from PIL import Image, ImageDraw
 
 from pyapp.images import MAX_SIDE, decode_image
 from pyapp.photo import find_sheet
+from tests.helpers import MODEL, ROOT, mnist_test, number_pad
+from tests.photos import KINDS, SEED, make_photo, photos
 
 needs_model = pytest.mark.skipif(not MODEL.exists(), reason="model/digits.onnx not trained yet")
 FIXTURES = ROOT / "tests" / "fixtures"

@@ -7,7 +7,13 @@ import time
 
 import numpy as np
 import pytest
-from helpers import (
+from PIL import Image, ImageDraw
+
+from pyapp import recognize
+from pyapp.preprocess import ink_from_rgba
+from pyapp.recognize import MIN_CONFIDENCE, SURE, Option, Prepared, _prior, decide, prepare, read
+from pyapp.segment import Piece, layout
+from tests.helpers import (
     MODEL,
     blank,
     digit_pad,
@@ -18,12 +24,7 @@ from helpers import (
     paint,
     same_reading,
 )
-from PIL import Image, ImageDraw
-
-from pyapp import recognize
-from pyapp.preprocess import ink_from_rgba
-from pyapp.recognize import MIN_CONFIDENCE, SURE, Option, Prepared, _prior, decide, prepare, read
-from pyapp.segment import Piece, layout
+from tests.pad import STRAIGHT
 
 
 def confident(label: int):
@@ -515,20 +516,6 @@ RENDERINGS = {
     "Pillow x4": lambda strokes, pen: pillow_canvas(strokes, pen, 4),
     "Pillow x1": lambda strokes, pen: pillow_canvas(strokes, pen, 1),
 }
-# Straight strokes with sharp corners in a unit box (x, y in 0..1, y down), and the range of width / height.
-STRAIGHT = {
-    "7": ([[(0.0, 0.0), (1.0, 0.0)], [(1.0, 0.0), (0.3, 1.0)]], (0.8, 1.6)),  # a long bar, then the diagonal
-    "4": ([[(0.6, 0.0), (0.0, 0.65), (1.0, 0.65)], [(0.72, 0.25), (0.72, 1.0)]], (0.6, 1.1)),
-    "1": ([[(0.15, 0.2), (0.5, 0.0), (0.5, 1.0)], [(0.1, 1.0), (0.9, 1.0)]], (0.5, 0.8)),  # with a base
-    "2": ([[(0.0, 0.0), (1.0, 0.0), (0.0, 1.0), (1.0, 1.0)]], (0.6, 1.2)),  # Z-shaped
-    "5": (  # a bar, a stem and an angular bowl
-        [[(1.0, 0.0), (0.08, 0.0)], [(0.08, 0.0), (0.05, 0.45)]]
-        + [[(0.05, 0.45), (0.8, 0.42), (1.0, 0.7), (0.8, 1.0), (0.0, 0.98)]],
-        (0.6, 1.0),
-    ),
-}
-
-
 def straight_digit(digit: str, rng: np.random.Generator, shape=(280, 560)) -> tuple[list[np.ndarray], float]:
     """One seeded drawing of a straight-stroke digit on the page's pad: size, proportions, pen (the page's
     brush range, 6-40 px at 280 px), slant and position varied; stroke order and direction too."""

@@ -10,10 +10,10 @@ import time
 
 import numpy as np
 import pytest
-from helpers import blank, digit_pad, mnist_number, mnist_test, number_pad, paint
 
 from pyapp.preprocess import ink_box, ink_from_rgba
 from pyapp.segment import MAX_PIECES, Layout, layout
+from tests.helpers import blank, digit_pad, mnist_number, mnist_test, number_pad, paint
 
 
 def _layout(pad: np.ndarray) -> Layout:
