@@ -27,26 +27,17 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote
 
+import serve  # its MIME types; bench/page.py puts the checkout on the path
+
 MAX_AGE_S = 600  # GitHub Pages' Cache-Control
 GZIP_LEVEL = 6  # Fastly's default level (the figures differ from level 9 by about 1%)
 
+# serve.py's types, but for what GitHub Pages answers differently.
 TYPES = {
-    ".html": "text/html; charset=utf-8",
-    ".css": "text/css; charset=utf-8",
+    **serve.MIME_TYPES,
     ".js": "application/javascript; charset=utf-8",
     ".mjs": "application/javascript; charset=utf-8",
     ".json": "application/json; charset=utf-8",
-    ".webmanifest": "application/manifest+json",
-    ".wasm": "application/wasm",
-    ".onnx": "application/octet-stream",
-    ".whl": "application/zip",
-    ".zip": "application/zip",
-    ".svg": "image/svg+xml",
-    ".png": "image/png",
-    ".ico": "image/x-icon",
-    ".py": "text/plain; charset=utf-8",
-    ".toml": "text/plain; charset=utf-8",
-    ".txt": "text/plain; charset=utf-8",
     ".md": "text/markdown; charset=utf-8",
 }
 COMPRESSED_TYPES = ("text/", "application/javascript", "application/json", "application/manifest+json",
