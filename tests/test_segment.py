@@ -6,8 +6,6 @@ that the right reading is among the candidates, and that the candidates are well
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pytest
 
@@ -158,19 +156,9 @@ def test_empty_and_uniform_inputs() -> None:
 
 
 def test_noise_is_bounded() -> None:
+    """A pad of noise offers no more pieces than the search's bound (how long a read takes: bench/read.py)."""
     ink = np.random.default_rng(0).random((300, 600)).astype(np.float32)
-    start = time.perf_counter()
-    layout(ink)
-    assert time.perf_counter() - start < 2.0
-
-
-def test_600x300_is_fast() -> None:
-    ink = ink_from_rgba(number_pad([4, 5, 7], height=300, width=600, gap=0.25))
-    layout(ink)
-    start = time.perf_counter()
-    for _ in range(10):
-        layout(ink)
-    assert (time.perf_counter() - start) / 10 < 0.05  # a few ms in practice; lenient on a shared machine
+    assert len(layout(ink).pieces) <= MAX_PIECES
 
 
 def mnist_segmentation_accuracy(gap: tuple[float, float], trials: int, seed: int = 1) -> tuple[float, float]:
