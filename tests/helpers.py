@@ -12,6 +12,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
+from training.pad import to_rgba  # ink in [0, 1] -> the pad's RGBA, one helper for training and tests
+
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = ROOT / "model" / "digits.onnx"
 
@@ -123,12 +125,6 @@ def png_bytes(pixels: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
-def ink_to_rgba(ink: np.ndarray) -> np.ndarray:
-    """Ink in [0, 1] (white on black, as MNIST) -> an opaque RGBA uint8 pad with dark ink on white."""
-    grey = np.round(255 * (1 - np.clip(ink, 0, 1))).astype(np.uint8)
-    return np.dstack([grey, grey, grey, np.full_like(grey, 255)])
-
-
 def mnist_test() -> tuple[np.ndarray, np.ndarray]:
     """MNIST's 10k test split as (images float32 [N, 28, 28] in [0, 1), labels [N]).
 
@@ -187,7 +183,7 @@ def mnist_number_pads(
     for _ in range(trials):
         chosen = rng.integers(0, len(images), int(rng.integers(counts[0], counts[1] + 1)))
         ink, _ = mnist_number(images[chosen], scale=int(rng.integers(3, 8)), gap=rng.uniform(*gap), rng=rng)
-        pads.append((ink_to_rgba(ink), "".join(str(v) for v in labels[chosen])))
+        pads.append((to_rgba(ink), "".join(str(v) for v in labels[chosen])))
     return pads
 
 

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
-from tests.helpers import ink_to_rgba, mnist_number, mnist_test, paint
+from tests.helpers import mnist_number, mnist_test, paint, to_rgba
 
 KINDS = ("flat", "pencil", "ruled", "squared", "table")
 SIZE = (1600, 1200)
@@ -265,7 +265,7 @@ def make_photo(
     image = image.filter(ImageFilter.GaussianBlur(rng.uniform(0.5, 1.2) * unit))
     buffer = io.BytesIO()
     image.save(buffer, "JPEG", quality=int(rng.integers(60, 91)))
-    return Photo(kind, buffer.getvalue(), text, ink_to_rgba(ink))
+    return Photo(kind, buffer.getvalue(), text, to_rgba(ink))
 
 
 def photos(kind: str, count: int, seed: int = SEED, size: tuple[int, int] = SIZE) -> list[Photo]:
