@@ -14,6 +14,8 @@ import * as pyodide from "./vendor/pyodide/pyodide.mjs";
 const PYODIDE_FOLDER = new URL("./vendor/pyodide/", import.meta.url).href;
 const ORT_FOLDER = new URL("./vendor/ort/", import.meta.url).href;
 const MODEL_URL = new URL("./model/digits.onnx", import.meta.url).href;
+// How pyapp.personal compares embeddings (pyapp/config.py's SPACE_FILE): fetched now, beside the model.
+const SPACE_URL = new URL("./model/digits.space.npz", import.meta.url).href;
 
 let pageListening = false;
 let started = false; // once Python says ready, failures are the reading's to report, not the start's
@@ -120,11 +122,20 @@ function modelFailed(error) {
   } else startFailed(error, ORT_FOLDER); // its wasm backend did not start; the observer names a failed file
 }
 
+// The embedding space's bytes (35 KB), for Python's personal.Space.load. An HTTP error is reported by the
+// fetch watch above; a failed request here.
+const space = fetch(SPACE_URL).then(async (response) => {
+  if (!response.ok) throw new Error(`HTTP ${response.status}`);
+  return new Uint8Array(await response.arrayBuffer());
+});
+space.catch((error) => startFailed(error, SPACE_URL));
+
 // What Python (pyapp/web.py) uses, as js.digitWorker.
 globalThis.digitWorker = {
   send,
   progress,
   pythonFailed: (traceback) => startFailed({ name: "PythonError", message: traceback }),
+  spaceFailed: (message) => startFailed({ name: "Error", message }, SPACE_URL),
   ready() {
     started = true;
     send({ type: "ready", at: performance.timeOrigin + performance.now() });
@@ -138,6 +149,7 @@ globalThis.digitWorker = {
     return Array.from(outputNames, (name) => outputs[name].data);
   },
   model,
+  space,
 };
 
 postMessage({ type: "hi" });

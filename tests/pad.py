@@ -61,3 +61,16 @@ def result(page) -> str:
 def wait_for_result(page, expected: str, timeout: int = 10_000) -> None:
     # A selector, not wait_for_function: that one evaluates strings, which a strict CSP may refuse.
     page.wait_for_selector(f'#result[data-value="{expected}"]', state="attached", timeout=timeout)
+
+
+def draw_strokes(page, strokes: list[list[tuple[float, float]]], *, steps: int = 4) -> None:
+    """Draw strokes given in fractions of the pad's height (x right, y down), with the mouse."""
+    box = pad_box(page)
+    side = box["height"]
+    for stroke in strokes:
+        points = [(box["x"] + x * side, box["y"] + y * side) for x, y in stroke]
+        page.mouse.move(*points[0])
+        page.mouse.down()
+        for point in points[1:]:
+            page.mouse.move(*point, steps=steps)
+        page.mouse.up()
