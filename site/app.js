@@ -504,6 +504,8 @@ const teaching = (() => {
       forget: "Forgotten: the model reads alone again.",
     }[request?.kind];
     showCount(said);
+    // The Forget button hides itself: keyboard focus goes to what it did, not to the page's start.
+    if (request?.kind === "forget" && [forgetButton, document.body].includes(document.activeElement)) status.focus();
     showReading();
     if (request?.kind !== "start") reader.read(); // the reading changes in front of the person
   }
@@ -529,10 +531,7 @@ const teaching = (() => {
     showReading(); // the keys wait for the answer: one correction at a time
   });
 
-  forgetButton.addEventListener("click", () => {
-    ask("forget", { kind: "forget" });
-    document.getElementById("correct-title").focus?.();
-  });
+  forgetButton.addEventListener("click", () => ask("forget", { kind: "forget" }));
 
   exportButton.addEventListener("click", () => {
     if (!json) return;

@@ -65,6 +65,7 @@ def wait_for_result(page, expected: str, timeout: int = 10_000) -> None:
 
 def draw_strokes(page, strokes: list[list[tuple[float, float]]], *, steps: int = 4) -> None:
     """Draw strokes given in fractions of the pad's height (x right, y down), with the mouse."""
+    page.locator("#pad").scroll_into_view_if_needed()  # the mouse draws in the viewport
     box = pad_box(page)
     side = box["height"]
     for stroke in strokes:
