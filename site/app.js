@@ -15,12 +15,16 @@ const MAX_FILE_BYTES = 25 * 1024 * 1024; // larger files are refused before they
 const STARTUP_TIMEOUT_MS = 90_000; // past this, loading has failed even if nothing said so
 const INK = "#111827";
 const PAPER = "#ffffff";
+// The eraser paints paper twice as wide as the brush: a stroke of the brush's own width is then rubbed out
+// in one pass even when the hand wavers by half a width either side.
+const ERASER_SCALE = 2;
 
 const root = document.documentElement;
 const pad = document.getElementById("pad");
 const overlay = document.getElementById("overlay");
 const ctx = pad.getContext("2d", { willReadFrequently: true });
 const brush = document.getElementById("brush");
+const eraser = document.getElementById("eraser");
 const alertBox = document.getElementById("alert");
 const result = document.getElementById("result");
 
@@ -51,10 +55,14 @@ function resizePad() {
   if (items.length) changed();
 }
 
+function colourOf(stroke) {
+  return stroke.erase ? PAPER : INK;
+}
+
 function paintStroke(stroke) {
   const scale = padScale();
-  ctx.strokeStyle = INK;
-  ctx.fillStyle = INK;
+  ctx.strokeStyle = colourOf(stroke);
+  ctx.fillStyle = colourOf(stroke);
   ctx.lineCap = "round";
   ctx.lineJoin = "round";
   ctx.lineWidth = stroke.width * scale;
@@ -101,7 +109,9 @@ pad.addEventListener("pointerdown", (event) => {
   event.preventDefault();
   pad.setPointerCapture(event.pointerId);
   pad.focus({ preventScroll: true, focusVisible: false }); // the ring is for keyboard users
-  current = { width: Number(brush.value) / BRUSH_REFERENCE_HEIGHT, points: [pointAt(event)] };
+  const erase = eraser.getAttribute("aria-pressed") === "true";
+  const width = (Number(brush.value) * (erase ? ERASER_SCALE : 1)) / BRUSH_REFERENCE_HEIGHT;
+  current = { width, erase, points: [pointAt(event)] };
   items.push(current);
   paintStroke(current);
 });
@@ -111,7 +121,7 @@ pad.addEventListener("pointermove", (event) => {
   const events = event.getCoalescedEvents ? event.getCoalescedEvents() : [event];
   const scale = padScale();
   const from = current.points[current.points.length - 1];
-  ctx.strokeStyle = INK;
+  ctx.strokeStyle = colourOf(current);
   ctx.lineCap = "round";
   ctx.lineJoin = "round";
   ctx.lineWidth = current.width * scale;
@@ -151,6 +161,15 @@ function clear() {
   changed();
 }
 
+// The eraser is a mode of the pen: strokes drawn while it is on paint paper, and Undo takes them back like
+// any stroke. Mouse, touch and pen all draw through the same pointer events.
+function toggleEraser() {
+  const on = eraser.getAttribute("aria-pressed") !== "true";
+  eraser.setAttribute("aria-pressed", String(on));
+  pad.classList.toggle("erasing", on);
+}
+
+eraser.addEventListener("click", toggleEraser);
 document.getElementById("undo").addEventListener("click", undo);
 document.getElementById("clear").addEventListener("click", clear);
 document.getElementById("predict").addEventListener("click", () => {
@@ -165,6 +184,8 @@ document.addEventListener("keydown", (event) => {
     undo();
   } else if (event.key === "Escape") {
     clear();
+  } else if (event.key.toLowerCase() === "e" && !typing && !event.ctrlKey && !event.metaKey && !event.altKey) {
+    toggleEraser();
   } else if (event.key === "Enter" && !typing && !(event.target instanceof HTMLButtonElement)) {
     event.preventDefault();
     document.getElementById("predict").click();
@@ -234,7 +255,12 @@ document.addEventListener("drop", (event) => {
 // marks the pad as changed, and the pad's pixels are taken when that read comes back. Stale drawings are
 // never queued. Pixels and image bytes are transferred to the worker, not copied.
 
-const STEPS = { python: "Loading Python…", numpy: "Loading numpy…", model: "Loading the model…" };
+const STEPS = {
+  python: "Loading Python…",
+  booted: "Starting Python…",
+  numpy: "Loading numpy…",
+  model: "Loading the model…",
+};
 
 const reader = (() => {
   const script = document.querySelector('script[type="py"][worker]');

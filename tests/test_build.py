@@ -64,9 +64,9 @@ def test_site_and_model_are_copied_whole(built_site: Path) -> None:
     assert {path.name for path in shipped} >= {MODEL_FILE, SPACE_FILE}
     for path in shipped:
         assert (built_site / "model" / path.name).read_bytes() == path.read_bytes()
-    # The worker fetches both by name: the names in worker.mjs are pyapp.config's.
-    script = (built_site / "worker.mjs").read_text()
-    assert f'"./model/{MODEL_FILE}"' in script and f'"./model/{SPACE_FILE}"' in script
+    # The workers fetch both by name (the model's worker the model, the reader's the space): pyapp.config's.
+    assert f'"./model/{MODEL_FILE}"' in (built_site / "model.mjs").read_text()
+    assert f'"./model/{SPACE_FILE}"' in (built_site / "worker.mjs").read_text()
 
 
 def test_only_the_pages_python_modules_ship(built_site: Path) -> None:
@@ -110,7 +110,9 @@ def test_pyscript_chunks_that_core_imports_are_there(built_site: Path) -> None:
 
 
 def test_own_files_use_relative_urls_only(built_site: Path) -> None:
-    for name in ("sw.js", "offline.js", "manifest.webmanifest", "index.html", "app.js", "worker.mjs"):
+    own = ["sw.js", "offline.js", "manifest.webmanifest", "index.html", "app.js", "worker.mjs", "model.mjs"]
+    own.append("watch.mjs")
+    for name in own:
         path = built_site / name
         if not path.is_file():
             continue

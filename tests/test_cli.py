@@ -7,8 +7,9 @@ import sys
 
 import numpy as np
 import pytest
-from helpers import MODEL, ROOT, blank, number_pad
 from PIL import Image
+
+from tests.helpers import MODEL, ROOT, blank, number_pad
 
 needs_model = pytest.mark.skipif(not MODEL.exists(), reason="model/digits.onnx not trained yet")
 

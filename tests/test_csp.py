@@ -8,15 +8,13 @@ console message about the policy. Requests to other hosts and console errors fai
 
 from __future__ import annotations
 
-import io
 import urllib.request
 from html.parser import HTMLParser
 
 import pytest
-from PIL import Image
 
 from tests.conftest import guard_context, wait_for_true, wait_until_ready, watch_page
-from tests.helpers import digit_pad
+from tests.helpers import digit_pad, png_bytes
 from tests.pad import draw, wait_for_result
 
 pytestmark = pytest.mark.browser
@@ -136,11 +134,6 @@ def strict_page(browser, server):
     problems.check()
 
 
-def png(rgba) -> bytes:
-    buffer = io.BytesIO()
-    Image.fromarray(rgba, "RGBA").save(buffer, "PNG")
-    return buffer.getvalue()
-
 
 def run_session(page, server: str) -> None:
     """Load, draw, read, undo, open an image and read it, and let the service worker register."""
@@ -155,7 +148,8 @@ def run_session(page, server: str) -> None:
     wait_for_result(page, "")
 
     # An image through the file input: Pillow is loaded now, then the image is drawn on the pad and read.
-    page.locator("#file").set_input_files({"name": "three.png", "mimeType": "image/png", "buffer": png(digit_pad(3))})
+    three = {"name": "three.png", "mimeType": "image/png", "buffer": png_bytes(digit_pad(3))}
+    page.locator("#file").set_input_files(three)
     wait_for_result(page, "3", timeout=30_000)
     assert page.locator("[role=alert]").text_content() == ""
 

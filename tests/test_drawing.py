@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
-import io
 import struct
 import zlib
 
 import pytest
-from PIL import Image
 
-from tests.helpers import digit_pad
-from tests.pad import dark_pixels, draw, draw_number, pad_box, result, wait_for_result
+from tests.helpers import digit_pad, png_bytes
+from tests.pad import dark_pixels, draw, draw_number, pad_box, result, send_file, wait_for_result
 
 pytestmark = pytest.mark.browser
-
-def png_bytes(rgba) -> bytes:
-    buffer = io.BytesIO()
-    Image.fromarray(rgba, "RGBA").save(buffer, "PNG")
-    return buffer.getvalue()
 
 
 def huge_png_header(side: int = 20000) -> bytes:
@@ -33,25 +26,6 @@ def huge_png_header(side: int = 20000) -> bytes:
         + chunk(b"IHDR", header)
         + chunk(b"IDAT", zlib.compress(b"\0" * 64))
         + chunk(b"IEND", b"")
-    )
-
-
-def send_file(page, data: bytes, name: str, mime: str, how: str) -> None:
-    """Paste or drop a file the way the browser delivers one."""
-    page.evaluate(
-        """([bytes, name, mime, how]) => {
-            const transfer = new DataTransfer();
-            transfer.items.add(new File([new Uint8Array(bytes)], name, { type: mime }));
-            const pad = document.getElementById('pad');
-            if (how === 'paste') {
-                pad.dispatchEvent(new ClipboardEvent('paste', { clipboardData: transfer, bubbles: true }));
-            } else {
-                const options = { dataTransfer: transfer, bubbles: true, cancelable: true };
-                pad.dispatchEvent(new DragEvent('dragover', options));
-                pad.dispatchEvent(new DragEvent('drop', options));
-            }
-        }""",
-        [list(data), name, mime, how],
     )
 
 

@@ -10,14 +10,12 @@ open_page, which fails a test on any; requests to other hosts are still guarded 
 
 from __future__ import annotations
 
-import io
 import re
 
 import pytest
-from PIL import Image
 
 from tests.conftest import guard_context, wait_until_ready
-from tests.helpers import digit_pad
+from tests.helpers import digit_pad, png_bytes
 from tests.pad import dark_pixels, draw, wait_for_result
 
 pytestmark = pytest.mark.browser
@@ -153,11 +151,6 @@ def test_retry_reloads_the_page_and_recovers(faulty_page):
     assert faulty.page.get_by_role("button", name="Retry").is_hidden()
 
 
-def png(digit: int) -> bytes:
-    buffer = io.BytesIO()
-    Image.fromarray(digit_pad(digit), "RGBA").save(buffer, "PNG")
-    return buffer.getvalue()
-
 
 @pytest.mark.parametrize("fault", ["404", "corrupted"])
 def test_pillow_failing_when_an_image_is_opened_keeps_the_page_ready_and_the_drawing(faulty_page, fault):
@@ -170,7 +163,8 @@ def test_pillow_failing_when_an_image_is_opened_keeps_the_page_ready_and_the_dra
     wait_for_result(page, "7")
     ink = dark_pixels(page)
 
-    page.locator("#file").set_input_files({"name": "three.png", "mimeType": "image/png", "buffer": png(3)})
+    three = {"name": "three.png", "mimeType": "image/png", "buffer": png_bytes(digit_pad(3))}
+    page.locator("#file").set_input_files(three)
     page.wait_for_selector("[role=alert]:not(:empty)", state="attached", timeout=30_000)
     alert = page.locator("[role=alert]").text_content()
     assert "three.png" in alert and "Pillow" in alert, alert
@@ -185,6 +179,7 @@ def test_pillow_failing_when_an_image_is_opened_keeps_the_page_ready_and_the_dra
     faulty.heal(PILLOW_WHEEL)
     page.get_by_role("button", name="Clear").click()
     wait_for_result(page, "")
-    page.locator("#file").set_input_files({"name": "three.png", "mimeType": "image/png", "buffer": png(3)})
+    three = {"name": "three.png", "mimeType": "image/png", "buffer": png_bytes(digit_pad(3))}
+    page.locator("#file").set_input_files(three)
     wait_for_result(page, "3", timeout=30_000)
     assert page.locator("[role=alert]").text_content() == ""

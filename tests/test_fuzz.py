@@ -12,7 +12,8 @@ from hypothesis.extra.numpy import arrays
 
 from pyapp.images import ImageError, decode_image
 from pyapp.recognize import prepare, read
-from pyapp.segment import segment
+from pyapp.segment import layout
+from tests.helpers import png_bytes
 
 
 def uniform(batch: np.ndarray) -> np.ndarray:
@@ -72,10 +73,10 @@ def test_seeded_random_pads_of_many_shapes() -> None:
             pad[rng.random((height, width)) < 0.01, :3] = 0
         prepared = prepare(pad)
         assert prepared.batch.shape[1:] == (28, 28, 1) and prepared.batch.dtype == np.float32
-        assert len(prepared.segments) == len(prepared.batch)
+        assert sorted(o.row for o in prepared.options if o.row >= 0) == list(range(len(prepared.batch)))
         assert np.isfinite(prepared.batch).all() and ((prepared.batch >= 0) & (prepared.batch <= 1)).all()
-        for seg in prepared.segments:
-            top, left, bottom, right = seg.box
+        for option in prepared.options:
+            top, left, bottom, right = option.box
             assert 0 <= top < bottom <= height and 0 <= left < right <= width
         _check(read(pad, uniform))
 
@@ -90,9 +91,9 @@ def test_extreme_shapes(shape: tuple[int, ...]) -> None:
 @FAST
 @given(arrays(np.float32, st.tuples(st.integers(0, 50), st.integers(0, 50)), elements=st.floats(0, 1, width=32)))
 def test_segment_any_ink(ink: np.ndarray) -> None:
-    for seg in segment(ink):
-        top, left, bottom, right = seg.box
-        assert seg.ink.shape == (bottom - top, right - left)
+    for piece in layout(ink).pieces:
+        top, left, bottom, right = piece.box
+        assert piece.ink is None or piece.ink.shape == (bottom - top, right - left)
 
 
 @settings(max_examples=80, deadline=None)
@@ -108,13 +109,7 @@ def test_any_bytes_decode_or_raise_image_error(data: bytes) -> None:
 @settings(max_examples=40, deadline=None)
 @given(st.binary(min_size=1, max_size=400), st.integers(8, 2000))
 def test_corrupted_png_bodies(tail: bytes, cut: int) -> None:
-    import io
-
-    from PIL import Image
-
-    buffer = io.BytesIO()
-    Image.fromarray(np.full((40, 40), 200, np.uint8)).save(buffer, "PNG")
-    data = buffer.getvalue()
+    data = png_bytes(np.full((40, 40), 200, np.uint8))
     mangled = data[:cut] + tail + data[cut + len(tail) :]
     with contextlib.suppress(ImageError):
         decode_image(mangled)

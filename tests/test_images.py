@@ -9,10 +9,10 @@ import zlib
 
 import numpy as np
 import pytest
-from helpers import blank, number_pad
 from PIL import Image
 
 from pyapp.images import ImageError, decode_image
+from tests.helpers import blank, number_pad
 
 
 def encode(image: Image.Image | np.ndarray, fmt: str = "PNG", **options) -> bytes:

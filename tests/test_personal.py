@@ -9,13 +9,13 @@ import sys
 
 import numpy as np
 import pytest
-from helpers import MODEL, ROOT, blank, digit_pad, mnist_test, number_pad, same_reading, v_shape
 from PIL import Image
 
 from pyapp import personal
 from pyapp.config import EMBEDDING_SIZE, SPACE_PATH
 from pyapp.personal import MAX_EXAMPLES, Examples, ExamplesError, Space
 from pyapp.recognize import prepare, read
+from tests.helpers import MODEL, ROOT, blank, digit_pad, mnist_test, number_pad, same_reading, v_shape
 from training.pad import paint, to_rgba
 
 needs_model = pytest.mark.skipif(not MODEL.exists(), reason="model/digits.onnx not trained yet")

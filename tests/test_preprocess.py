@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from helpers import blank, digit_pad, paint
 
 from pyapp.config import DIGIT_SIDE, MODEL_SIDE
 from pyapp.preprocess import ink_box, ink_from_rgba, normalise_ink, resize_area, to_model_input
+from tests.helpers import blank, digit_pad, paint
 
 
 def _centre_of_mass(image: np.ndarray) -> tuple[float, float]:

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import math
-import time
 
 import numpy as np
 import pytest
-from helpers import (
+from PIL import Image, ImageDraw
+
+from pyapp import recognize
+from pyapp.preprocess import ink_from_rgba
+from pyapp.recognize import MIN_CONFIDENCE, SURE, Option, Prepared, _prior, decide, prepare, read
+from pyapp.segment import Piece, layout
+from tests.helpers import (
     MODEL,
     blank,
     digit_pad,
@@ -18,11 +23,7 @@ from helpers import (
     paint,
     same_reading,
 )
-from PIL import Image, ImageDraw
-
-from pyapp import recognize
-from pyapp.recognize import MIN_CONFIDENCE, SURE, Choice, Join, Prepared, decide, prepare, read
-from pyapp.segment import Segment
+from tests.pad import STRAIGHT
 
 
 def confident(label: int):
@@ -36,7 +37,13 @@ def confident(label: int):
 
 
 def fixed(rows: list[list[float]]):
-    return lambda batch: np.asarray(rows, dtype=np.float32)
+    """A stand-in model that gives these probabilities, one row per piece: the pad must have that many pieces."""
+
+    def predict(batch: np.ndarray) -> np.ndarray:
+        assert len(batch) == len(rows)
+        return np.asarray(rows, dtype=np.float32)
+
+    return predict
 
 
 def test_empty_pad() -> None:
@@ -124,14 +131,14 @@ def test_vertical_line_is_left_to_the_model() -> None:
 
 def test_guessing_model_gives_a_question() -> None:
     probs = [[0, 0, 0, 0, 0.33, 0.1, 0.1, 0.1, 0.02, 0.35]]
-    reading = read(digit_pad(4), fixed(probs))
+    reading = read(digit_pad(7), fixed(probs))
     assert reading.text == "" and reading.hint == "Not sure: is it a 9 or a 4?"
     assert reading.digits[0].label is None and reading.digits[0].probabilities[9] == pytest.approx(0.35)
 
 
 def test_doubtful_digit_is_shown_with_its_runner_up() -> None:
     probs = [[0, 0, 0, 0, 0.48, 0, 0, 0, 0.02, 0.5]]  # between MIN_CONFIDENCE and SURE
-    reading = read(digit_pad(4), fixed(probs))
+    reading = read(digit_pad(7), fixed(probs))
     assert reading.text == "9" and reading.hint == "Probably a 9, but it could be a 4"
     assert reading.digits[0].label == 9 and not reading.digits[0].sure
 
@@ -142,27 +149,27 @@ def test_sure_digit_has_no_hint() -> None:
 
 
 def test_several_digits_join_left_to_right() -> None:
-    probs = np.eye(10, dtype=np.float32)[[1, 4, 7]]
-    reading = read(number_pad([1, 4, 7]), fixed(probs))
-    assert reading.text == "147" and reading.hint == ""
-    assert [d.label for d in reading.digits] == [1, 4, 7]
+    probs = np.eye(10, dtype=np.float32)[[1, 2, 7]]
+    reading = read(number_pad([1, 2, 7]), fixed(probs))
+    assert reading.text == "127" and reading.hint == ""
+    assert [d.label for d in reading.digits] == [1, 2, 7]
     lefts = [d.box[1] for d in reading.digits]
     assert lefts == sorted(lefts)
     assert all(d.image.shape == (28, 28) for d in reading.digits)
 
 
 def test_one_guessed_digit_among_several_names_it() -> None:
-    probs = np.eye(10, dtype=np.float32)[[1, 4, 7]]
+    probs = np.eye(10, dtype=np.float32)[[1, 2, 7]]
     probs[1] = [0.1, 0.1, 0.1, 0, 0.38, 0, 0, 0, 0, 0.32]
-    reading = read(number_pad([1, 4, 7]), fixed(probs))
+    reading = read(number_pad([1, 2, 7]), fixed(probs))
     assert reading.text == "" and reading.hint == "Not sure about the 2nd digit: is it a 4 or a 9?"
     assert [d.label for d in reading.digits] == [1, None, 7]
 
 
 def test_one_doubtful_digit_among_several_is_read_and_named() -> None:
-    probs = np.eye(10, dtype=np.float32)[[1, 4, 7]]
+    probs = np.eye(10, dtype=np.float32)[[1, 2, 7]]
     probs[1] = [0, 0, 0, 0, 0.55, 0, 0, 0, 0, 0.45]
-    reading = read(number_pad([1, 4, 7]), fixed(probs))
+    reading = read(number_pad([1, 2, 7]), fixed(probs))
     assert reading.text == "147" and reading.hint == "The 2nd digit is probably a 4, but it could be a 9"
     assert [d.sure for d in reading.digits] == [True, False, True]
 
@@ -181,7 +188,8 @@ def test_decide_accepts_nan_probabilities_as_a_guess() -> None:
 
 
 def test_decide_with_nothing_prepared() -> None:
-    assert decide(Prepared(np.zeros((0, 28, 28, 1), np.float32)), None).hint == "Draw a digit"
+    assert decide(prepare(blank()), None).hint == "Draw a digit"
+    assert decide(prepare(blank()), np.zeros((0, 10), np.float32)).hint == "Draw a digit"  # as the page calls it
 
 
 @pytest.mark.parametrize("threshold", [MIN_CONFIDENCE, SURE])
@@ -210,12 +218,20 @@ def narrow_sure(batch: np.ndarray) -> np.ndarray:
     return probabilities
 
 
+def _option(box: tuple[int, int, int, int], start: int, end: int, row: int, height: int, **kind) -> Option:
+    """An option as prepare makes it, from a piece of that box (its priors from recognize._prior)."""
+    ink = np.ones((box[2] - box[0], box[3] - box[1]), np.float32)
+    return Option(start, end, row, box, _prior(Piece(box, ink, start, end, height, **kind), ""))
+
+
 def _two_ways(cut_ink: float) -> Prepared:
-    """One group 120 px wide, 100 tall: whole (row 0), or cut at column 60 into rows 1 and 2."""
-    boxes = [(0, 0, 100, 120), (0, 0, 100, 60), (0, 60, 100, 120)]
-    segments = [Segment(box, np.ones((box[2] - box[0], box[3] - box[1]), np.float32)) for box in boxes]
-    choice = Choice(3, ((0, 2, 0), (0, 1, 1), (1, 2, 2)), (0, 2), 100, (0.0, cut_ink, 0.0))
-    return Prepared(np.zeros((3, 28, 28, 1), np.float32), segments, "", [choice])
+    """One group 110 px wide, 100 tall: whole (row 0), or cut at column 55 into rows 1 and 2."""
+    options = [
+        _option((0, 0, 100, 110), 0, 2, 0, 100),
+        _option((0, 0, 100, 55), 0, 1, 1, 100, kind="span"),
+        _option((0, 55, 100, 110), 1, 2, 2, 100, kind="span", cut_ink=cut_ink),
+    ]
+    return Prepared(np.zeros((3, 28, 28, 1), np.float32), options, 3)
 
 
 def _rows(whole: float) -> np.ndarray:
@@ -227,13 +243,13 @@ def _rows(whole: float) -> np.ndarray:
 
 def test_decide_cuts_a_group_when_the_pieces_are_clearly_surer() -> None:
     reading = decide(_two_ways(cut_ink=0.2), _rows(whole=0.45))
-    assert reading.text == "17" and [d.box for d in reading.digits] == [(0, 0, 100, 60), (0, 60, 100, 120)]
+    assert reading.text == "17" and [d.box for d in reading.digits] == [(0, 0, 100, 55), (0, 55, 100, 110)]
     assert [d.label for d in reading.digits] == [1, 7]
 
 
 def test_decide_keeps_a_group_whole_when_the_model_is_sure_of_it() -> None:
     reading = decide(_two_ways(cut_ink=0.2), _rows(whole=0.95))
-    assert reading.text == "8" and [d.box for d in reading.digits] == [(0, 0, 100, 120)]
+    assert reading.text == "8" and [d.box for d in reading.digits] == [(0, 0, 100, 110)]
 
 
 def test_decide_does_not_cut_through_thick_ink() -> None:
@@ -250,15 +266,18 @@ def five_with_a_floating_bar(thickness: int = 12) -> np.ndarray:
 
 
 def _stacked(bar: float, body: float, whole: float) -> tuple[Prepared, np.ndarray]:
-    """Two groups, a bar above a body (rows 0 and 1), and the two read as one piece (row 2)."""
-    boxes = [(0, 40, 60, 100), (70, 30, 170, 100), (0, 30, 170, 100)]
-    segments = [Segment(box, np.ones((box[2] - box[0], box[3] - box[1]), np.float32)) for box in boxes]
-    choices = [Choice(2, ((0, 1, 0),), (0, 1), 60), Choice(2, ((0, 1, 1),), (0, 1), 100)]
+    """Two groups, a bar above a body (rows 0 and 1; the body first, as its columns' middle is further left),
+    and the two read as one piece (row 2)."""
+    options = [
+        _option((0, 40, 60, 100), 1, 2, 0, 60),
+        _option((70, 30, 170, 100), 0, 1, 1, 100),
+        _option((0, 30, 170, 100), 0, 2, 2, 170, kind="join"),
+    ]
     probs = np.full((3, 10), 0.0, dtype=np.float32)
     probs[0, 7], probs[0, 1] = bar, 1 - bar
     probs[1, 6], probs[1, 5] = body, 1 - body
     probs[2, 5], probs[2, 6] = whole, 1 - whole
-    return Prepared(np.zeros((3, 28, 28, 1), np.float32), segments, "", choices, [Join(0, 1, 2)]), probs
+    return Prepared(np.zeros((3, 28, 28, 1), np.float32), options, 3), probs
 
 
 def test_decide_joins_stacked_groups_the_model_reads_as_one_digit() -> None:
@@ -271,45 +290,52 @@ def test_decide_keeps_stacked_groups_apart_when_each_reads_better() -> None:
     assert reading.text == "67" and len(reading.digits) == 2  # in reading order: the body is left of the bar
 
 
-def test_prepare_offers_joins_only_for_stacked_or_short_neighbours() -> None:
-    assert prepare(number_pad([1, 7, 4])).joins == []  # digits in a line are never read as one
-    prepared = prepare(five_with_a_floating_bar(thickness=26))  # a stroke that could be a digit of its own
-    assert len(prepared.choices) == 2 and [(j.first, j.second) for j in prepared.joins] == [(0, 1)]
-    joined = prepared.segments[prepared.joins[0].row]
+def _joins(pad: np.ndarray) -> list[Piece]:
+    return [p for p in layout(ink_from_rgba(pad)).pieces if p.kind == "join"]
+
+
+def test_joins_are_offered_only_for_stacked_or_short_neighbours() -> None:
+    assert _joins(number_pad([1, 7, 0])) == []  # digits in a line are never read as one
+    (joined,) = _joins(five_with_a_floating_bar(thickness=26))  # a stroke that could be a digit of its own
     assert joined.box[0] <= 26 and joined.box[2] >= 230  # the bar and the body in one piece
 
 
-def test_a_bar_too_flat_for_a_digit_joins_the_digit_below() -> None:
-    prepared = prepare(five_with_a_floating_bar())  # refused as "a line" before
-    assert prepared.hint == "" and len(prepared.choices) == 1 and prepared.joins == []
-    assert prepared.segments[0].box[0] <= 40 and prepared.segments[0].box[2] >= 230
+def test_a_bar_too_flat_for_a_digit_is_read_with_the_digit_below() -> None:
+    prepared = prepare(five_with_a_floating_bar())
+    assert [o.problem for o in prepared.options if o.problem] == ["a line"]  # the bar on its own
+    reading = read(five_with_a_floating_bar(), confident(5))  # was refused as "a line" before joins
+    assert reading.text == "5" and len(reading.digits) == 1
+    assert reading.digits[0].box[0] <= 40 and reading.digits[0].box[2] >= 230
 
 
-def test_prepared_without_choices_reads_every_row() -> None:
-    segments = [Segment((0, 0, 10, 10), np.ones((10, 10), np.float32)), Segment((0, 20, 10, 30), np.ones((10, 10)))]
-    prepared = Prepared(np.zeros((2, 28, 28, 1), np.float32), segments)
-    assert decide(prepared, np.eye(10, dtype=np.float32)[[4, 2]]).text == "42"
+def test_a_line_alone_needs_no_model_call() -> None:
+    pad = blank()
+    pad[140:150, 10:270, :3] = 0
+    prepared = prepare(pad)
+    assert prepared.batch.shape == (0, 28, 28, 1) and prepared.hint == ""
+    assert decide(prepared, None).hint == "That looks like a line, not a digit"
 
 
 def test_touching_pair_is_cut_when_the_model_prefers_it() -> None:
     pad = number_pad([0, 0], height=300, gap=0.0, pen=12)
     prepared = prepare(pad)
-    assert len(prepared.batch) > 2 and len(prepared.segments) == len(prepared.batch)  # all readings, one call
+    rows = sorted(o.row for o in prepared.options if o.row >= 0)
+    assert len(prepared.batch) > 2 and rows == list(range(len(prepared.batch)))  # all readings, one call
     reading = read(pad, narrow_sure)
     assert reading.text == "00" and len(reading.digits) == 2
     assert reading.digits[0].box[3] <= reading.digits[1].box[1] + 2
     assert read(pad, confident(8)).text == "8"  # sure of the whole: kept whole
 
 
-def test_touching_digits_on_a_huge_pad_keep_pad_boxes_and_reduced_ink() -> None:
+def test_touching_digits_on_a_huge_pad_are_read_on_a_reduced_copy_with_pad_boxes() -> None:
     pad = number_pad([0, 0], height=1500, gap=0.0, pen=60)  # 1560 px wide: read at a fraction of its size
     factor = -(-max(pad.shape[:2]) // recognize.MAX_WORK_SIDE)
     assert factor > 1
     prepared = prepare(pad)
-    for seg in prepared.segments:
-        top, left, bottom, right = seg.box
+    for option in prepared.options:
+        top, left, bottom, right = option.box
         assert 0 <= top < bottom <= pad.shape[0] and 0 <= left < right <= pad.shape[1]
-        assert seg.ink.shape == ((bottom - top) // factor, (right - left) // factor)
+        assert top % factor == left % factor == bottom % factor == right % factor == 0  # read on the reduced copy
     small = read(number_pad([0, 0], height=300, gap=0.0, pen=12), narrow_sure)
     big = read(pad, narrow_sure)
     assert big.text == small.text == "00"
@@ -327,17 +353,7 @@ def test_non_rgba_arrays_are_a_value_error(shape: tuple[int, ...]) -> None:
 def test_other_dtypes_are_read(dtype) -> None:
     pad = digit_pad(7).astype(np.float64)
     values = pad / 255 if np.dtype(dtype).kind in "fcb" else pad
-    assert read(values.astype(dtype), confident(7)).text in ("7", "")
-
-
-def test_read_times() -> None:
-    pads = {"280x280": digit_pad(3), "600x300": number_pad([4, 5, 7], height=300, width=600)}
-    for pad in pads.values():
-        read(pad, confident(3))
-        start = time.perf_counter()
-        for _ in range(20):
-            read(pad, confident(3))
-        assert (time.perf_counter() - start) / 20 < 0.05  # a few ms; lenient on a shared 2-core machine
+    assert read(values.astype(dtype), confident(7)).text == "7"
 
 
 needs_model = pytest.mark.skipif(not MODEL.exists(), reason="model/digits.onnx not trained yet")
@@ -418,21 +434,143 @@ def test_model_reads_mnist_numbers(predict) -> None:
     assert right / trials >= 0.85  # sure and right; unsure digits give "" and count as misses
 
 
+# ---- straight strokes with sharp corners, drawn as the page draws them ----
+# The page paints a stroke live, one short path per pointer move, each anti-aliased and composited over the
+# last (their rims add up); Undo and a resize repaint each stroke as one path. So the very same strokes
+# reach prepare with different anti-aliasing, and a 7 of two straight strokes once read "7" live and ""
+# ("the 1st mark looks like a line") after an Undo: the refusal was judged on a rule-based cut of the 7.
+
+INK = np.array([0x11, 0x18, 0x27], np.float32)  # the page's ink colour on white
+
+
+def _path_cover(shape: tuple[int, int], points: np.ndarray, radius: float, samples: int) -> np.ndarray:
+    """Coverage of one round-capped, round-joined path (points (x, y) in px), samples x samples per pixel."""
+    height, width = shape
+    x0, y0 = np.maximum(np.floor(points.min(axis=0) - radius - 1).astype(int), 0)
+    x1, y1 = np.minimum(np.ceil(points.max(axis=0) + radius + 1).astype(int), (width, height))
+    cover = np.zeros(shape, np.float32)
+    if x0 >= x1 or y0 >= y1:
+        return cover
+    offsets = (np.arange(samples) + 0.5) / samples
+    ys = (np.arange(y0, y1)[:, None] + offsets).ravel()[:, None]
+    xs = (np.arange(x0, x1)[:, None] + offsets).ravel()[None, :]
+    inside = np.zeros((ys.size, xs.size), bool)
+    for (ax, ay), (bx, by) in zip(points[:-1], points[1:], strict=True) if len(points) > 1 else [(points[0],) * 2]:
+        dx, dy = bx - ax, by - ay
+        t = np.clip(((xs - ax) * dx + (ys - ay) * dy) / max(dx * dx + dy * dy, 1e-9), 0, 1)
+        inside |= (xs - ax - t * dx) ** 2 + (ys - ay - t * dy) ** 2 <= radius * radius
+    cover[y0:y1, x0:x1] = inside.reshape(y1 - y0, samples, x1 - x0, samples).mean(axis=(1, 3))
+    return cover
+
+
+def canvas(strokes: list[np.ndarray], pen: float, live: bool, samples: int = 4, shape=(280, 560)) -> np.ndarray:
+    """RGBA pad with the strokes painted as the page does: live (a dot at pointer-down, then one path per
+    pointer move, six moves per straight segment) or repainted (one path per stroke, as after Undo).
+    samples = 1 paints without anti-aliasing."""
+    alpha = np.zeros(shape, np.float32)
+    for stroke in strokes:
+        paths = [stroke]
+        if live:
+            steps = [a + (b - a) * k / 6 for a, b in zip(stroke[:-1], stroke[1:], strict=True) for k in range(7)]
+            paths = [stroke[:1]] + [np.array(pair) for pair in zip(steps[:-1], steps[1:], strict=True)]
+        for path in paths:
+            alpha += _path_cover(shape, np.asarray(path, np.float64), pen / 2, samples) * (1 - alpha)
+    return _inked(alpha)
+
+
+def pillow_canvas(strokes: list[np.ndarray], pen: float, scale: int, shape=(280, 560)) -> np.ndarray:
+    """The same strokes drawn with Pillow at scale x the size and box-filtered down (1: no anti-aliasing)."""
+    image = Image.new("L", (shape[1] * scale, shape[0] * scale), 0)
+    draw = ImageDraw.Draw(image)
+    radius = pen * scale / 2
+    for stroke in strokes:
+        points = [(x * scale, y * scale) for x, y in stroke]
+        draw.line(points, fill=255, width=max(1, round(pen * scale)))
+        for x, y in points:
+            draw.ellipse((x - radius, y - radius, x + radius, y + radius), fill=255)
+    return _inked(np.asarray(image.resize(shape[::-1], Image.Resampling.BOX), np.float32) / 255)
+
+
+def _inked(alpha: np.ndarray) -> np.ndarray:
+    rgba = np.full((*alpha.shape, 4), 255, np.uint8)
+    rgba[..., :3] = np.round(255 - alpha[..., None] * (255 - INK)).astype(np.uint8)
+    return rgba
+
+
+RENDERINGS = {
+    "live": lambda strokes, pen: canvas(strokes, pen, live=True),
+    "after Undo": lambda strokes, pen: canvas(strokes, pen, live=False),
+    "finer anti-aliasing": lambda strokes, pen: canvas(strokes, pen, live=False, samples=16),
+    "no anti-aliasing": lambda strokes, pen: canvas(strokes, pen, live=False, samples=1),
+    "Pillow x4": lambda strokes, pen: pillow_canvas(strokes, pen, 4),
+    "Pillow x1": lambda strokes, pen: pillow_canvas(strokes, pen, 1),
+}
+def straight_digit(digit: str, rng: np.random.Generator, shape=(280, 560)) -> tuple[list[np.ndarray], float]:
+    """One seeded drawing of a straight-stroke digit on the page's pad: size, proportions, pen (the page's
+    brush range, 6-40 px at 280 px), slant and position varied; stroke order and direction too."""
+    unit, (narrowest, widest) = STRAIGHT[digit]
+    height, pad_width = shape
+    size = rng.uniform(0.25, 0.85) * height
+    width = rng.uniform(narrowest, widest) * size
+    pen = rng.uniform(6, 40) * height / 280
+    slant = rng.uniform(-0.2, 0.2)
+    left = rng.uniform(pen + 0.2 * size, max(pen + 0.2 * size + 1, pad_width - width - pen - 0.2 * size))
+    top = rng.uniform(pen, max(pen + 1, height - size - pen))
+    strokes = []
+    for k in rng.permutation(len(unit)):
+        points = np.array([(left + x * width + slant * (0.5 - y) * size, top + y * size) for x, y in unit[k]])
+        strokes.append(points[::-1] if rng.random() < 0.3 else points)
+    return strokes, pen
+
+
 @needs_model
-def test_model_does_not_read_non_digits(predict) -> None:
-    pad = blank()
-    pad[140:150, 10:270, :3] = 0
-    assert read(pad, predict).text == ""
+@pytest.mark.parametrize("digit", list(STRAIGHT))
+def test_straight_stroke_digits_read_the_same_however_drawn(predict, digit: str) -> None:
+    # Measured on 60 drawings of each digit in all six renderings: before the scored search, 92.5% of the 7s
+    # were read right and 4 of the 300 drawings read differently from one rendering to another; now all
+    # 1,800 readings are right. Eight drawings of each here, to keep the test short.
+    rng = np.random.default_rng(2026 + ord(digit))
+    for _ in range(8):
+        strokes, pen = straight_digit(digit, rng)
+        texts = {name: read(paint(strokes, pen), predict).text for name, paint in RENDERINGS.items()}
+        assert set(texts.values()) == {digit}, texts
+
+
+@needs_model
+def test_a_seven_with_a_long_bar_reads_the_same_after_undo(predict) -> None:
+    # The issue's case. Before the scored search: "7" live, then "" ("Not a number: the 1st mark looks like a
+    # line") once Undo repainted the same strokes; the bar had been cut off by a rule, and judged alone.
+    strokes = [np.array([(174.0, 85.0), (335.0, 85.0)]), np.array([(335.0, 85.0), (232.0, 195.0)])]
+    readings = [read(paint(strokes, 11), predict) for paint in RENDERINGS.values()]
+    assert [(r.text, r.hint) for r in readings] == [("7", "")] * len(RENDERINGS)
+
+
+@needs_model
+def test_non_digits_are_refused_and_digits_beside_them_named(predict) -> None:
+    line = blank()
+    line[140:150, 10:270, :3] = 0
+    assert read(line, predict).hint == "That looks like a line, not a digit"
+    pad = number_pad([1, 2], height=300, width=900)
+    pad[150:158, 620:880, :3] = 0
+    reading = read(pad, predict)  # the 1 and the 2 are read by the model; the line is named
+    assert reading.text == "" and reading.hint == "Not a number: the 3rd mark looks like a line"
 
 
 @needs_model
 def test_model_reads_touching_mnist_numbers(predict) -> None:
     pads = mnist_number_pads((-0.05, 0.02), trials=400, seed=11)
     readings = [(read(pad, predict), truth) for pad, truth in pads]
-    # On these 400, with the model judging the cuts: 76.75% right and 78.75% with the right count (the float
-    # model before int8: 77.0% / 78.75%). 150 were too few: one number moved the count across its bound.
-    assert sum(r.text == truth for r, truth in readings) / len(pads) >= 0.74
-    assert sum(len(r.digits) == len(truth) for r, truth in readings) / len(pads) >= 0.76
+    # On these 400, with the scored search: 77.75% right and 79.75% with the right count (76.75% / 78.75% with
+    # the rule-based cuts and per-group choice before it). 150 were too few: one number moved the count across
+    # its bound.
+    assert sum(r.text == truth for r, truth in readings) / len(pads) >= 0.75
+    assert sum(len(r.digits) == len(truth) for r, truth in readings) / len(pads) >= 0.77
+
+
+@needs_model
+@pytest.mark.xfail(strict=True, reason="the cut is offered (test_segment), but the model is surer of one wide 0")
+def test_two_narrow_touching_zeros_are_read_as_two(predict) -> None:
+    assert read(number_pad([0, 0], height=300, gap=-0.02, pen=12), predict).text == "00"
 
 
 @needs_model
@@ -442,22 +580,23 @@ def test_model_does_not_cut_single_mnist_digits(predict) -> None:
     assert over <= 2  # about 0.2% of single digits, with or without the model judging cuts
 
 
-def test_taught_rows_read_as_taught_with_the_models_bars() -> None:
+def test_taught_rows_read_as_taught_with_the_models_bars(predict) -> None:
     """decide's `taught` (pyapp.personal): a taught row reads its taught label and says so; its bars stay the
     model's; no taught rows (None, or all -1) give exactly the model's reading."""
-    pad = number_pad([1, 4, 7])
-    prepared = prepare(pad)
-    probs = np.eye(10, dtype=np.float32)[[1, 4, 7]]
-    probs[1] = [0.1, 0.1, 0.1, 0, 0.38, 0, 0, 0, 0, 0.32]  # the model guesses at the 2nd digit
+    prepared = prepare(number_pad([1, 4, 7]))
+    probs = predict(prepared.batch).copy()
+    fours = probs.argmax(axis=1) == 4  # the pieces the model reads as the 4 (whole, or cut)
+    assert fours.any()
+    probs[fours] = [0.1, 0.1, 0.1, 0, 0.38, 0, 0, 0, 0, 0.32]  # the model guesses at the 2nd digit
     alone = decide(prepared, probs)
     assert alone.text == "" and alone.hint.startswith("Not sure")
     assert same_reading(alone, decide(prepared, probs, None))
-    assert same_reading(alone, decide(prepared, probs, np.full(3, -1)))
-    taught = decide(prepared, probs, np.array([-1, 9, -1]))
+    assert same_reading(alone, decide(prepared, probs, np.full(len(probs), -1)))
+    taught = decide(prepared, probs, np.where(fours, 9, -1))
     assert taught.text == "197" and taught.hint == "Read as you taught: the 2nd (9)"
     assert [d.taught for d in taught.digits] == [False, True, False]
-    np.testing.assert_array_equal(taught.digits[1].probabilities, probs[1])  # the bars: the model alone
+    np.testing.assert_array_equal(taught.digits[1].probabilities, probs[fours][0])  # the bars: the model alone
     one = decide(prepare(digit_pad(7)), np.eye(10, dtype=np.float32)[[1]], np.array([7]))
     assert (one.text, one.hint, one.digits[0].taught, one.digits[0].sure) == ("7", "7, as you taught", True, True)
     with pytest.raises(ValueError, match="taught labels"):
-        decide(prepared, probs, np.array([0, 10, 0]))
+        decide(prepared, probs, np.where(fours, 10, 0))

@@ -13,6 +13,7 @@ from __future__ import annotations
 import statistics
 import time
 
+import numpy as np
 import pytest
 
 from tests.conftest import guard_context, wait_until_ready, watch_page
@@ -86,3 +87,44 @@ def test_strokes_drawn_while_python_loads_go_through_as_on_an_idle_page(browser,
     print(summary)
     assert max(while_loading) <= max(idle) + SLACK_MS, summary
     assert max(delays["loading"], default=0) <= MAX_INPUT_DELAY_MS, summary
+
+
+def test_the_newest_drawing_wins_and_stale_reads_are_not_queued(open_page):
+    """Ten reads asked for while one is with the worker: the worker reads at most twice more (the one in
+    flight, then the pad as it is now), and the reading shown is the last drawing's."""
+    import base64
+
+    from tests.helpers import digit_pad
+
+    page, _ = open_page()
+    width, height = page.evaluate("[document.getElementById('pad').width, document.getElementById('pad').height]")
+
+    def encoded(digit: int) -> list:
+        side = min(width, height)
+        pixels = np.full((height, width, 4), 255, dtype=np.uint8)
+        pixels[:side, :side] = digit_pad(digit, size=side, pen=side / 17)
+        return [base64.b64encode(pixels.tobytes()).decode(), width, height]
+
+    seven, three = encoded(7), encoded(3)
+    before = int(page.locator("#result").get_attribute("data-reads") or 0)
+    # All in one task of the page, so every request after the first comes while the 7 is with the worker.
+    page.evaluate(
+        """([seven, three]) => {
+            const predict = document.getElementById('predict');
+            const pad = document.getElementById('pad').getContext('2d');
+            const draw = ([encoded, width, height]) => {
+                const bytes = Uint8ClampedArray.from(atob(encoded), (char) => char.charCodeAt(0));
+                pad.putImageData(new ImageData(bytes, width, height), 0, 0);
+            };
+            draw(seven);
+            for (let i = 0; i < 10; i++) predict.click();
+            draw(three);
+            predict.click();
+        }""",
+        [seven, three],
+    )
+    page.wait_for_selector('#result[data-value="3"]', state="attached")
+    page.wait_for_timeout(500)  # anything queued would arrive now
+    reads = int(page.locator("#result").get_attribute("data-reads")) - before
+    assert page.locator("#result").get_attribute("data-value") == "3"
+    assert reads <= 3, f"{reads} reads for 11 requests: stale ones were queued"

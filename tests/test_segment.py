@@ -1,144 +1,25 @@
-"""Segmentation: count and order of digits, digits in several pieces, touching digits, noise, speed."""
+"""Segmentation: the candidate pieces a reading is chosen from (groups, cuts, joins), noise, speed.
+
+Which candidates make the reading is the model's call (tests/test_recognize.py); here each test checks
+that the right reading is among the candidates, and that the candidates are well formed and bounded.
+"""
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pytest
-from helpers import blank, digit_pad, mnist_number, mnist_test, number_pad, paint
 
-from pyapp.preprocess import ink_from_rgba
-from pyapp.segment import MAX_PIECES, candidates, segment
-
-
-def _segments(pad: np.ndarray):
-    return segment(ink_from_rgba(pad))
+from pyapp.preprocess import ink_box, ink_from_rgba
+from pyapp.segment import MAX_PIECES, Layout, layout
+from tests.helpers import blank, digit_pad, mnist_number, mnist_test, number_pad, paint
 
 
-@pytest.mark.parametrize("digits", [[1, 2], [7, 0, 3], [4, 5, 6, 9], [2, 0, 2, 5, 1], [8, 6, 7, 5, 3, 0], [1, 1, 1]])
-@pytest.mark.parametrize("gap", [0.15, 0.4])
-def test_digits_with_gaps_are_counted_left_to_right(digits: list[int], gap: float) -> None:
-    segments = _segments(number_pad(digits, gap=gap))
-    assert len(segments) == len(digits)
-    lefts = [s.box[1] for s in segments]
-    assert lefts == sorted(lefts)
+def _layout(pad: np.ndarray) -> Layout:
+    return layout(ink_from_rgba(pad))
 
 
-def test_each_crop_holds_only_its_own_digit() -> None:
-    pad = number_pad([0, 1], gap=0.02)  # close: the boxes nearly touch
-    first, second = _segments(pad)
-    assert first.ink.shape == (first.box[2] - first.box[0], first.box[3] - first.box[1])
-    whole = ink_from_rgba(pad)
-    assert first.ink.sum() + second.ink.sum() == pytest.approx(whole.sum(), rel=0.02)
-
-
-@pytest.mark.parametrize("digit", [4, 5])
-@pytest.mark.parametrize("height", [150, 300, 600])
-def test_digit_of_detached_strokes_stays_one(digit: int, height: int) -> None:
-    pad = paint(blank(height, height), digit, 0.15 * height, 0.3 * height, 0.7 * height, max(3, height // 40))
-    assert len(_segments(pad)) == 1
-
-
-def test_detached_strokes_stay_with_their_digit_among_others() -> None:
-    segments = _segments(number_pad([1, 4, 5, 7], height=300, gap=0.3, pen=8))
-    assert len(segments) == 4
-
-
-def test_seven_with_a_cross_bar_is_one_digit() -> None:
-    pad = paint(blank(280, 280), 7, 40, 80, 200, 14)
-    pad[135:147, 90:190, :3] = 0
-    assert len(_segments(pad)) == 1
-
-
-def test_broken_stroke_stays_one_digit() -> None:
-    pad = paint(blank(280, 280), 1, 40, 110, 200, 14)
-    pad[100:104] = 255  # two gaps across the stroke, as a skipping pen leaves
-    pad[170:173] = 255
-    assert len(_segments(pad)) == 1
-
-
-def test_specks_are_noise() -> None:
-    pad = paint(blank(300, 300), 3, 50, 100, 200, 14)
-    for y, x in [(10, 10), (280, 20), (20, 270), (290, 290)]:
-        pad[y : y + 3, x : x + 3, :3] = 0
-    segments = _segments(pad)
-    assert len(segments) == 1 and segments[0].box[0] >= 40
-
-
-@pytest.mark.parametrize("digits", [[4, 7], [5, 2], [0, 7, 0], [6, 8, 9], [1, 2, 3, 4]])
-def test_touching_digits_are_cut(digits: list[int]) -> None:
-    pad = number_pad(digits, height=300, gap=-0.02, pen=12)
-    ink = ink_from_rgba(pad)
-    assert len(segment(ink)) == len(digits)
-
-
-# segment() is the rules alone; candidates() offers the cut (test_two_narrow_touching_digits_get_other_cuts)
-# and recognize lets the model take it, but today's model reads this overlapping "00" as one confident 0.
-@pytest.mark.xfail(strict=True, reason="two narrow touching digits are no wider than one wide digit")
-def test_two_narrow_touching_digits_stay_one() -> None:
-    assert len(_segments(number_pad([0, 0], height=300, gap=-0.02, pen=12))) == 2
-
-
-@pytest.mark.parametrize("digits", [[0, 0], [4, 7], [0, 7, 0], [1, 2, 3, 4]])
-def test_candidates_hold_the_rule_based_reading(digits: list[int]) -> None:
-    ink = ink_from_rgba(number_pad(digits, height=300, gap=-0.02, pen=12))
-    groups = candidates(ink)
-    defaults = sorted((s for g in groups for s in g.default_segments()), key=lambda s: (s.box[1] + s.box[3], s.box[0]))
-    assert [s.box for s in defaults] == [s.box for s in segment(ink)]
-    for group in groups:
-        assert group.cuts[0] == group.box[1] and group.cuts[-1] == group.box[3]
-        assert list(group.cuts) == sorted(set(group.cuts))
-        assert len(group.cut_ink) == len(group.cuts) and group.cut_ink[0] == group.cut_ink[-1] == 0
-        assert all(0 <= i < j < len(group.cuts) for i, j in group.pieces)
-        for (i, j), seg in zip(group.pieces, group.segments, strict=True):
-            if seg is not None:  # each piece lies between its cuts (the dilated rim may reach one pixel out)
-                assert group.cuts[i] - 1 <= seg.box[1] and seg.box[3] <= group.cuts[j] + 1
-                assert seg.ink.shape == (seg.box[2] - seg.box[0], seg.box[3] - seg.box[1])
-
-
-def test_two_narrow_touching_digits_get_other_cuts() -> None:
-    (group,) = candidates(ink_from_rgba(number_pad([0, 0], height=300, gap=-0.02, pen=12)))
-    assert group.default == (0, len(group.cuts) - 1)  # the rules keep it whole...
-    middle = (group.box[1] + group.box[3]) / 2
-    assert any(abs(c - middle) < 0.05 * (group.box[3] - group.box[1]) for c in group.cuts[1:-1])  # ...the model may not
-    assert (0, len(group.cuts) - 1) in group.pieces  # the whole stays a candidate
-
-
-@pytest.mark.parametrize("digit", [1, 4, 7])
-def test_a_narrow_digit_has_no_other_cuts(digit: int) -> None:
-    (group,) = candidates(ink_from_rgba(digit_pad(digit)))
-    assert group.pieces == ((0, 1),) and len(group.cuts) == 2
-
-
-def test_candidate_pieces_are_bounded() -> None:
-    ink = np.random.default_rng(0).random((300, 600)).astype(np.float32)
-    assert sum(len(g.pieces) for g in candidates(ink)) <= MAX_PIECES + 40  # alternatives within budget
-    wide = ink_from_rgba(number_pad([8, 6, 7, 5, 3, 0, 9, 2, 4, 1] * 2, height=200, gap=-0.03, pen=10))
-    assert sum(len(g.pieces) for g in candidates(wide)) <= MAX_PIECES + 40
-
-
-def test_empty_and_uniform_inputs() -> None:
-    assert segment(np.zeros((30, 40), np.float32)) == []
-    assert len(segment(np.ones((30, 40), np.float32))) == 1
-    assert segment(np.zeros((0, 0), np.float32)) == []
-    assert candidates(np.zeros((30, 40), np.float32)) == []
-
-
-def test_noise_is_bounded() -> None:
-    ink = np.random.default_rng(0).random((300, 600)).astype(np.float32)
-    start = time.perf_counter()
-    segment(ink)
-    assert time.perf_counter() - start < 2.0
-
-
-def test_600x300_is_fast() -> None:
-    ink = ink_from_rgba(number_pad([4, 5, 7], height=300, width=600, gap=0.25))
-    segment(ink)
-    start = time.perf_counter()
-    for _ in range(10):
-        segment(ink)
-    assert (time.perf_counter() - start) / 10 < 0.05  # a few ms in practice; lenient on a shared machine
+def _wholes(found: Layout) -> list:
+    return [p for p in found.pieces if p.kind == "whole"]
 
 
 def _iou(a: tuple[int, ...], b: tuple[int, ...]) -> float:
@@ -147,22 +28,162 @@ def _iou(a: tuple[int, ...], b: tuple[int, ...]) -> float:
     return inter / area
 
 
+def offers(found: Layout, boxes: list[tuple[int, int, int, int]], overlap: float = 0.7) -> bool:
+    """Whether some path of pieces from the first node to the last reads exactly these digit boxes, left to
+    right: each piece with ink matching the next box (IoU >= overlap); pieces without ink are crossed."""
+    states = {(0, 0)}
+    for piece in sorted(found.pieces, key=lambda p: p.start):
+        for node, matched in list(states):
+            if node != piece.start:
+                continue
+            if piece.ink is None:
+                states.add((piece.end, matched))
+            elif matched < len(boxes) and _iou(piece.box, boxes[matched]) >= overlap:
+                states.add((piece.end, matched + 1))
+    return (found.nodes - 1, len(boxes)) in states
+
+
+def digit_boxes(digits: list[int], **geometry) -> list[tuple[int, int, int, int]]:
+    """Each digit's own ink box on number_pad(digits, **geometry): the pad painted with that digit alone."""
+    full = number_pad(digits, **geometry)
+    boxes = []
+    for index in range(len(digits)):
+        pad = number_pad([d if k == index else -1 for k, d in enumerate(digits)], **geometry)  # -1 paints nothing
+        assert pad.shape == full.shape
+        boxes.append(ink_box(ink_from_rgba(pad)))
+    return boxes
+
+
+@pytest.mark.parametrize("digits", [[1, 2], [7, 0, 3], [4, 5, 6, 9], [2, 0, 2, 5, 1], [8, 6, 7, 5, 3, 0], [1, 1, 1]])
+@pytest.mark.parametrize("gap", [0.15, 0.4])
+def test_digits_with_gaps_are_offered_left_to_right(digits: list[int], gap: float) -> None:
+    found = _layout(number_pad(digits, gap=gap))
+    assert offers(found, digit_boxes(digits, gap=gap))
+    lefts = [p.box[1] for p in sorted(_wholes(found), key=lambda p: p.start)]
+    assert lefts == sorted(lefts)
+
+
+def test_each_crop_holds_only_its_own_digit() -> None:
+    pad = number_pad([0, 1], gap=0.02)  # close: the boxes nearly touch
+    first, second = _wholes(_layout(pad))
+    assert first.ink.shape == (first.box[2] - first.box[0], first.box[3] - first.box[1])
+    whole = ink_from_rgba(pad)
+    assert first.ink.sum() + second.ink.sum() == pytest.approx(whole.sum(), rel=0.02)
+
+
+@pytest.mark.parametrize("digit", [4, 5])
+@pytest.mark.parametrize("height", [150, 300, 600])
+def test_digit_of_detached_strokes_is_offered_as_one_piece(digit: int, height: int) -> None:
+    pad = paint(blank(height, height), digit, 0.15 * height, 0.3 * height, 0.7 * height, max(3, height // 40))
+    found = _layout(pad)
+    assert any(p.start == 0 and p.end == found.nodes - 1 and p.box == ink_box(ink_from_rgba(pad), 0.25)
+               for p in found.pieces)
+
+
+def test_detached_strokes_are_offered_with_their_digit_among_others() -> None:
+    geometry = {"height": 300, "gap": 0.3, "pen": 8}
+    assert offers(_layout(number_pad([1, 4, 5, 7], **geometry)), digit_boxes([1, 4, 5, 7], **geometry))
+
+
+def test_seven_with_a_cross_bar_is_one_group() -> None:
+    pad = paint(blank(280, 280), 7, 40, 80, 200, 14)
+    pad[135:147, 90:190, :3] = 0
+    assert len(_wholes(_layout(pad))) == 1
+
+
+def test_broken_stroke_is_one_group() -> None:
+    pad = paint(blank(280, 280), 1, 40, 110, 200, 14)
+    pad[100:104] = 255  # two gaps across the stroke, as a skipping pen leaves
+    pad[170:173] = 255
+    assert len(_wholes(_layout(pad))) == 1
+
+
+def test_specks_are_noise() -> None:
+    pad = paint(blank(300, 300), 3, 50, 100, 200, 14)
+    for y, x in [(10, 10), (280, 20), (20, 270), (290, 290)]:
+        pad[y : y + 3, x : x + 3, :3] = 0
+    (piece,) = _layout(pad).pieces
+    assert piece.box[0] >= 40
+
+
+@pytest.mark.parametrize("digits", [[4, 7], [5, 2], [0, 7, 0], [6, 8, 9], [0, 0]])
+def test_the_cut_between_touching_digits_is_offered(digits: list[int]) -> None:
+    geometry = {"height": 300, "gap": -0.02, "pen": 12}
+    found = _layout(number_pad(digits, **geometry))
+    assert offers(found, digit_boxes(digits, **geometry), overlap=0.6)
+
+
+# The 4 here is drawn in two strokes, and its bar touches the 3: the 4 is a span of one group joined to
+# another group, and joins take whole groups only. (The rule-based cutting before the search read it "121" too.)
+@pytest.mark.xfail(strict=True, reason="joins take whole groups: a digit in two strokes touching its neighbour")
+def test_a_detached_stroke_digit_touching_its_neighbour_is_offered() -> None:
+    geometry = {"height": 300, "gap": -0.02, "pen": 12}
+    assert offers(_layout(number_pad([1, 2, 3, 4], **geometry)), digit_boxes([1, 2, 3, 4], **geometry), overlap=0.6)
+
+
+@pytest.mark.parametrize("digits", [[0, 0], [4, 7], [0, 7, 0], [1, 2, 3, 4]])
+def test_pieces_are_well_formed(digits: list[int]) -> None:
+    pad = number_pad(digits, height=300, gap=-0.02, pen=12)
+    found = _layout(pad)
+    for piece in found.pieces:
+        assert 0 <= piece.start < piece.end <= found.nodes - 1 and piece.kind in ("whole", "span", "join")
+        assert piece.cut_ink >= 0 and (piece.kind == "span" or piece.cut_ink == 0)  # only a span has a cut
+        if piece.ink is not None:
+            top, left, bottom, right = piece.box
+            assert piece.ink.shape == (bottom - top, right - left) and 0 < bottom - top <= piece.height
+    for whole in _wholes(found):  # spans lie inside their group (the dilated rim may reach one pixel out)
+        inside = [p for p in found.pieces if whole.start <= p.start and p.end <= whole.end and p.ink is not None]
+        assert all(whole.box[1] - 1 <= p.box[1] and p.box[3] <= whole.box[3] + 1 for p in inside)
+
+
+@pytest.mark.parametrize("digit", [1, 7, 0])
+def test_a_narrow_digit_is_offered_whole_only(digit: int) -> None:
+    (piece,) = _layout(digit_pad(digit)).pieces
+    assert piece.kind == "whole" and (piece.start, piece.end) == (0, 1)
+
+
+def test_candidate_pieces_are_bounded() -> None:
+    ink = np.random.default_rng(0).random((300, 600)).astype(np.float32)
+    assert len(layout(ink).pieces) <= MAX_PIECES
+    wide = ink_from_rgba(number_pad([8, 6, 7, 5, 3, 0, 9, 2, 4, 1] * 2, height=200, gap=-0.03, pen=10))
+    assert len(layout(wide).pieces) <= MAX_PIECES
+
+
+def test_empty_and_uniform_inputs() -> None:
+    assert layout(np.zeros((30, 40), np.float32)).pieces == []
+    assert len(_wholes(layout(np.ones((30, 40), np.float32)))) == 1
+    assert layout(np.zeros((0, 0), np.float32)).pieces == []
+
+
+def test_noise_is_bounded() -> None:
+    """A pad of noise offers no more pieces than the search's bound (how long a read takes: bench/read.py)."""
+    ink = np.random.default_rng(0).random((300, 600)).astype(np.float32)
+    assert len(layout(ink).pieces) <= MAX_PIECES
+
+
 def mnist_segmentation_accuracy(gap: tuple[float, float], trials: int, seed: int = 1) -> tuple[float, float]:
-    """(share of numbers with the right count, share of digits whose box is found) on MNIST numbers."""
+    """(share of numbers whose reading is among the candidates, share of digits some piece finds) on MNIST numbers."""
     images, _ = mnist_test()
     rng = np.random.default_rng(seed)
-    right_count = found = total = 0
+    offered = found = total = 0
     for _ in range(trials):
         count = int(rng.integers(2, 7))
         chosen = images[rng.integers(0, len(images), count)]
         ink, boxes = mnist_number(chosen, scale=int(rng.integers(3, 8)), gap=rng.uniform(*gap), rng=rng)
-        segments = segment(ink)
-        right_count += len(segments) == count
-        found += sum(any(_iou(box, s.box) >= 0.7 for s in segments) for box in boxes)
+        pieces = layout(ink)
+        offered += offers(pieces, boxes)
+        found += sum(any(p.ink is not None and _iou(box, p.box) >= 0.7 for p in pieces.pieces) for box in boxes)
         total += count
-    return right_count / trials, found / total
+    return offered / trials, found / total
 
 
 def test_mnist_numbers_with_gaps() -> None:
     numbers, digits = mnist_segmentation_accuracy((0.1, 0.5), trials=150)
-    assert numbers >= 0.93 and digits >= 0.96
+    assert numbers >= 0.96 and digits >= 0.98  # measured: 98.0% of the numbers, 99.5% of the digits
+
+
+def test_mnist_touching_numbers_are_offered() -> None:
+    # The ceiling of the search: the right reading is among the candidates for 94.7% of these (measured); the
+    # model and the priors pick it for about 78% (test_recognize.py::test_model_reads_touching_mnist_numbers).
+    numbers, digits = mnist_segmentation_accuracy((-0.05, 0.02), trials=150)
+    assert numbers >= 0.92 and digits >= 0.96

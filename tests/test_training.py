@@ -8,18 +8,15 @@ import hashlib
 import json
 import os
 import pickle
-import sys
 import zipfile
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `training` is not an installed package
-
-from pyapp.preprocess import normalise_ink  # noqa: E402
-from training import augment, pad  # noqa: E402
-from training.data import MEMBER, Mnist, load_mnist, read_pickle  # noqa: E402
+from pyapp.preprocess import normalise_ink
+from training import augment, pad
+from training.data import MEMBER, Mnist, load_mnist, read_pickle
 
 
 def _digits(count: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
