@@ -314,13 +314,16 @@ def _copy_files(paths: Iterable[Path], root: Path, target: Path) -> int:
 
 
 def copy_sources(site: Path, repo: Path, log: Log) -> None:
-    """site/ whole, the pyapp modules the page needs, the ONNX model(s) and the model card."""
+    """site/ whole, the pyapp modules the page needs, the ONNX model(s), their embedding spaces (the
+    worker's pyapp.personal compares taught examples with them) and the model card."""
     pages = _copy_files(sorted((repo / "site").rglob("*")), repo / "site", site)
     modules = [p for p in sorted((repo / "pyapp").glob("*.py")) if p.name not in PYAPP_LEFT_OUT]
     _copy_files(modules, repo, site)
-    models = _copy_files([*sorted((repo / "model").glob("*.onnx")), repo / MODEL_CARD], repo, site)
+    model = repo / "model"
+    shipped = [*sorted(model.glob("*.onnx")), *sorted(model.glob("*.space.npz")), repo / MODEL_CARD]
+    models = _copy_files(shipped, repo, site)
     log(f"  sources: site/ {pages} files, pyapp/ {len(modules)} modules, model/ {models} files")
-    for needed in ("index.html", "sw.js", "model/digits.onnx"):
+    for needed in ("index.html", "sw.js", "model/digits.onnx", "model/digits.space.npz"):
         if not (site / needed).is_file():
             log(f"  warning: the build has no {needed} yet")
 

@@ -4,11 +4,23 @@ It runs in a web worker (site/worker.py starts it). The page (site/app.js) owns 
 it sends messages and shows the replies. The protocol, both ways (ids pair a reply with its request):
 
     read    {id, width, height, pixels: Uint8ClampedArray RGBA, transferred}
-            -> reading {id, text, hint, ms, digits: [{box, label, sure, probabilities: Float32Array(10),
+            -> reading {id, text, hint, ms, digits: [{box, label, sure, taught, probabilities: Float32Array(10),
                         image: Uint8ClampedArray RGBA 28x28}]}   or  error {id, message}
     decode  {id, bytes: Uint8Array, transferred}
             -> decoded {id, width, height, pixels: Uint8ClampedArray RGBA, transferred}
                or refused {id, reason, retry}
+    examples {id, json}                       the person's examples replace the worker's (the stored set at
+                                              start, or an imported file's text)
+            -> taught {id, count}   or  not-taught {id, reason}  (nothing changed)
+    teach   {id, reading, digit, label}       the `digit`-th digit of reading `reading` is a `label`
+            -> taught {id, count, json}   or  not-taught {id, reason}
+    forget  {id}                              -> taught {id, count: 0, json: ""}
+
+The person's examples (pyapp.personal) are read with every drawing: the model gives probabilities and
+embeddings, the examples say which pieces were taught, and decide reads those as taught (the bars keep the
+model's own probabilities). With no examples the reading is exactly the model's. A teach uses the embedding
+the model gave that digit when it was read (the worker keeps the last RECENT readings' digit embeddings), so
+it needs no model call. The page keeps the examples (localStorage) as the JSON the worker gives back.
 
 A read is synchronous Python on both sides of its one asynchronous step, the model: prepare, then the
 model's promise calls on_probabilities (or on_model_failure) directly. Awaiting the promise instead would
@@ -24,12 +36,13 @@ import js
 import numpy as np
 from pyodide.ffi import create_proxy, to_js
 
-from pyapp import images, recognize
-from pyapp.config import MODEL_INPUT, MODEL_OUTPUT
+from pyapp import images, personal, recognize
+from pyapp.config import MODEL_EMBEDDING, MODEL_INPUT, MODEL_OUTPUT
 
 worker = js.digitWorker  # site/worker.mjs: the model session and the channel to the page
 
 _pending: tuple[int, recognize.Prepared, float] | None = None  # the read waiting for the model
+_OUTPUTS = to_js([MODEL_OUTPUT, MODEL_EMBEDDING])  # what a read asks of the model, in this order
 
 
 def plain(value: dict) -> object:
@@ -51,6 +64,12 @@ def on_message(event) -> None:
         read(message)
     elif kind == "decode":
         asyncio.ensure_future(decode(message))
+    elif kind in EXAMPLE_MESSAGES:
+        try:
+            EXAMPLE_MESSAGES[kind](message)
+        except Exception as error:  # a message not as the protocol says: the page's bug, said in the console
+            js.console.error(f"{kind} failed: {error!r}")
+            not_taught(getattr(message, "id", 0), "Something went wrong with your examples; they are unchanged.")
 
 
 # ---- reading ----
@@ -63,20 +82,23 @@ def read(message) -> None:
         pixels = np.frombuffer(message.pixels.to_bytes(), dtype=np.uint8)
         prepared = recognize.prepare(pixels.reshape(message.height, message.width, 4))
         if not len(prepared.batch):
-            finish(message.id, prepared, np.zeros((0, 10), dtype=np.float32), started)
+            nothing = np.zeros((0, 10), dtype=np.float32)
+            finish(message.id, prepared, nothing, nothing[:, :0], started)
             return
         _pending = (message.id, prepared, started)
         shape = to_js(list(prepared.batch.shape))
         batch = typed(prepared.batch, js.Float32Array)
-        worker.run(batch, shape, MODEL_INPUT, to_js([MODEL_OUTPUT])).then(_on_outputs, _on_model_failure)
+        worker.run(batch, shape, MODEL_INPUT, _OUTPUTS).then(_on_outputs, _on_model_failure)
     except Exception as error:
         reading_failed(message.id, error)
 
 
 def on_outputs(outputs) -> None:
     request, prepared, started = _pending
-    probabilities = np.frombuffer(outputs[0].to_bytes(), dtype=np.float32).reshape(len(prepared.batch), -1)
-    finish(request, prepared, probabilities, started)
+    rows = len(prepared.batch)
+    probabilities = np.frombuffer(outputs[0].to_bytes(), dtype=np.float32).reshape(rows, -1)
+    embeddings = np.frombuffer(outputs[1].to_bytes(), dtype=np.float32).reshape(rows, -1)
+    finish(request, prepared, probabilities, embeddings, started)
 
 
 def on_model_failure(error) -> None:
@@ -87,9 +109,13 @@ _on_outputs = create_proxy(on_outputs)  # made once: per-read proxies would have
 _on_model_failure = create_proxy(on_model_failure)
 
 
-def finish(request: int, prepared: recognize.Prepared, probabilities: np.ndarray, started: float) -> None:
+def finish(
+    request: int, prepared: recognize.Prepared, probabilities: np.ndarray, embeddings: np.ndarray, started: float
+) -> None:
     try:
-        reading = recognize.decide(prepared, probabilities)
+        taught = _examples.taught(embeddings) if _examples is not None and len(prepared.batch) else None
+        reading = recognize.decide(prepared, probabilities, taught)
+        remember(request, prepared, reading, embeddings)
         worker.send(reading_message(request, reading, js.performance.now() - started))
     except Exception as error:
         reading_failed(request, error)
@@ -115,6 +141,7 @@ def digit_message(digit: recognize.Digit) -> dict:
         "box": [int(edge) for edge in digit.box],
         "label": digit.label,
         "sure": bool(digit.sure),
+        "taught": bool(digit.taught),
         "probabilities": typed(np.asarray(digit.probabilities, dtype=np.float32), js.Float32Array),
         "image": typed(rgba, js.Uint8ClampedArray),
     }
@@ -124,6 +151,69 @@ def reading_failed(request: int, error) -> None:
     """The page stays usable and says so; the console keeps the details."""
     js.console.error(f"reading failed: {error!r}")
     worker.send(plain({"type": "error", "id": request, "message": str(error)}))
+
+
+# ---- the person's examples ----
+
+_examples: personal.Examples | None = None  # made at start, once the embedding space has loaded
+RECENT = 4  # readings whose digits can still be taught: the one shown, and a read or two that overtook it
+_recent: dict[int, np.ndarray] = {}  # reading id -> its digits' embeddings [digits, D], in reading order
+
+
+def remember(request: int, prepared: recognize.Prepared, reading: recognize.Reading, embeddings: np.ndarray) -> None:
+    """Keep each digit's embedding, so that a correction of this reading needs no model call. A digit is
+    the batch row it was read from (Digit.image is that row's image: the nearest row, to be safe)."""
+    chosen = []
+    if reading.digits:
+        rows = prepared.batch.reshape(len(prepared.batch), -1)
+        chosen = [int(np.abs(rows - digit.image.reshape(-1)).sum(axis=1).argmin()) for digit in reading.digits]
+    _recent[request] = embeddings[chosen]
+    for old in sorted(_recent)[:-RECENT]:
+        del _recent[old]
+
+
+def replace_examples(message) -> None:
+    """The stored set at start, or an imported file: used whole, or refused with nothing changed."""
+    global _examples
+    try:
+        found = personal.Examples.from_json(str(message.json), _examples.space)
+    except personal.ExamplesError as error:
+        not_taught(message.id, str(error))
+        return
+    _examples = found
+    worker.send(plain({"type": "taught", "id": message.id, "count": len(found)}))
+
+
+def teach(message) -> None:
+    embeddings = _recent.get(message.reading)
+    digit = message.digit
+    if embeddings is None or not isinstance(digit, int) or not 0 <= digit < len(embeddings):
+        not_taught(message.id, "That reading has changed since: choose the digit again.")
+        return
+    try:
+        _examples.add(embeddings[digit], message.label)
+    except (ValueError, TypeError) as error:
+        not_taught(message.id, f"That is not a digit to teach ({error}).")
+        return
+    send_examples(message.id)
+
+
+def forget(message) -> None:
+    _examples.clear()
+    send_examples(message.id)
+
+
+def send_examples(request: int) -> None:
+    """The set as it is now, for the page to keep: JSON, "" when there are none."""
+    text = _examples.to_json() if len(_examples) else ""
+    worker.send(plain({"type": "taught", "id": request, "count": len(_examples), "json": text}))
+
+
+def not_taught(request: int, reason: str) -> None:
+    worker.send(plain({"type": "not-taught", "id": request, "reason": reason}))
+
+
+EXAMPLE_MESSAGES = {"examples": replace_examples, "teach": teach, "forget": forget}
 
 
 # ---- images ----
@@ -185,10 +275,18 @@ async def load_pillow() -> None:
 
 
 async def start() -> None:
-    """Ready once the model session is: site/worker.mjs started it before Python and reports its failure."""
+    """Ready once the model session and the embedding space are: site/worker.mjs started both before Python
+    and reports their failures to load; a space file that arrived damaged is reported here."""
+    global _examples
     worker.progress("model", 85)
     try:
         await worker.model
+        data = await worker.space
     except Exception:
+        return
+    try:
+        _examples = personal.Examples(personal.Space.load(data.to_bytes()))
+    except Exception as error:
+        worker.spaceFailed(f"the file is damaged or incomplete ({error})")
         return
     worker.ready()

@@ -3,8 +3,9 @@
 // <script type="py" worker> in index.html: site/worker.mjs, site/worker.py, pyapp/web.py), so nothing here
 // ever waits for them: the pad draws from the first paint, while Python loads and while it reads.
 //
-// Messages to the worker: read {pixels}, decode {bytes}; from it: progress, ready, failed, reading, error,
-// decoded, refused (pyapp/web.py describes each).
+// Messages to the worker: read {pixels}, decode {bytes}, and for the person's examples (section
+// "teaching") examples {json}, teach {reading, digit, label}, forget; from it: progress, ready, failed,
+// reading, error, decoded, refused, taught, not-taught (pyapp/web.py describes each).
 
 const BRUSH_REFERENCE_HEIGHT = 280; // the brush slider's widths are for a 280 px tall pad and scale with it
 const LIVE_READ_INTERVAL_MS = 120; // throttle for reading while a stroke is still being drawn
@@ -281,6 +282,7 @@ const reader = (() => {
       if (root.dataset.state !== "loading") return;
       showStatus("Ready.", null);
       root.dataset.state = "ready";
+      teaching.start(); // the stored examples go first, so the first read uses them
       read(); // whatever was drawn while Python loaded
     },
     failed: workerFailed,
@@ -300,6 +302,8 @@ const reader = (() => {
       alertUser("");
       addImage(new ImageData(pixels, width, height));
     },
+    taught: (message) => teaching.taught(message),
+    "not-taught": (message) => teaching.notTaught(message),
     refused({ id, reason, retry }) {
       const advice = retry ? "Check your connection and try again. " : "";
       alertUser(`Could not read “${names.get(id)}”: ${reason}. ${advice}Your drawing is unchanged.`);
@@ -337,8 +341,13 @@ const reader = (() => {
     worker.postMessage({ type: "decode", id: lastId, bytes }, [bytes.buffer]);
   }
 
+  function send(type, fields = {}) {
+    worker.postMessage({ type, id: ++lastId, ...fields });
+    return lastId;
+  }
+
   connect();
-  return { read, decode };
+  return { read, decode, send };
 })();
 
 function mark(step, at) {
@@ -381,6 +390,7 @@ function showReading(reading) {
   showDigitChoices();
   showSelected();
   drawBoxes();
+  teaching.showReading();
 }
 
 function labelOf(digit) {
@@ -441,6 +451,143 @@ function drawBoxes() {
     context.fillText(labelOf(digit), left - padBy, Math.max(top - padBy - line * 2, Math.floor(overlay.height / 14)));
   });
 }
+
+// ---- teaching: the person's own examples ----
+//
+// Pressing a digit in "Correct this digit" teaches the selected digit of the reading on show that label:
+// the worker keeps that digit's embedding with the label (pyapp.personal) and gives back the whole set as
+// JSON, which is kept here in localStorage (this browser only, also offline), and the pad is read again at
+// once, so the reading changes in front of the person. At start the stored set goes to the worker before
+// the first read. Export downloads the JSON (a blob: URL: no inline script, allowed by the CSP); Import
+// sends a file's text to the worker, which takes it whole or refuses it with a reason, nothing changed.
+
+const EXAMPLES_KEY = "digit-reader:examples";
+const EXAMPLES_FILE = "digit-reader-examples.json";
+const MAX_EXAMPLES_FILE_BYTES = 4_000_000; // pyapp.personal.MAX_FILE_BYTES: larger is refused before reading
+
+const teaching = (() => {
+  const keys = [...document.querySelectorAll("#correct button[data-label]")];
+  const status = document.getElementById("examples-status");
+  const forgetButton = document.getElementById("forget");
+  const exportButton = document.getElementById("export-examples");
+  const importInput = document.getElementById("import-examples");
+  const note = document.getElementById("taught-note");
+  const requests = new Map(); // id -> what was asked: {kind: "start" | "import" | "teach" | "forget", ...}
+  let json = ""; // the set as the worker last gave it ("" when none)
+  let count = 0;
+
+  function stored() {
+    try {
+      return localStorage.getItem(EXAMPLES_KEY) || "";
+    } catch {
+      return ""; // storage blocked (a privacy setting): teaching lasts as long as the page
+    }
+  }
+
+  function keep(text) {
+    json = text;
+    try {
+      if (text) localStorage.setItem(EXAMPLES_KEY, text);
+      else localStorage.removeItem(EXAMPLES_KEY);
+    } catch {
+      alertUser("This browser would not store your examples: they last until you close the page. Export them to keep them.");
+    }
+  }
+
+  function ask(type, request, fields) {
+    requests.set(reader.send(type, fields), request);
+  }
+
+  function start() {
+    const text = stored();
+    if (text) ask("examples", { kind: "start", text }, { json: text });
+  }
+
+  function showCount(message) {
+    forgetButton.hidden = exportButton.hidden = count === 0;
+    forgetButton.textContent = `Forget what I taught (${count})`;
+    status.textContent = message ?? (count ? `You taught ${count} example${count === 1 ? "" : "s"}.` : "Nothing taught yet.");
+  }
+
+  function showReading() {
+    const digit = shown.digits[selected];
+    const teachable = root.dataset.state === "ready" && Boolean(digit) && !requests.size;
+    for (const key of keys) key.disabled = !teachable;
+    note.hidden = !digit?.taught;
+  }
+
+  function taught({ id, count: total, json: text }) {
+    const request = requests.get(id);
+    requests.delete(id);
+    count = total;
+    if (request?.kind === "start") json = request.text;
+    else if (request?.kind === "import") keep(request.text);
+    else keep(text);
+    if (request?.kind === "import") alertUser("");
+    const said = {
+      teach: `Taught: ${request?.label}. You taught ${count} example${count === 1 ? "" : "s"}.`,
+      import: `Imported ${count} example${count === 1 ? "" : "s"} from “${request?.name}”.`,
+      forget: "Forgotten: the model reads alone again.",
+    }[request?.kind];
+    showCount(said);
+    // The Forget button hides itself: keyboard focus goes to what it did, not to the page's start.
+    if (request?.kind === "forget" && [forgetButton, document.body].includes(document.activeElement)) status.focus();
+    showReading();
+    if (request?.kind !== "start") reader.read(); // the reading changes in front of the person
+  }
+
+  function notTaught({ id, reason }) {
+    const request = requests.get(id);
+    requests.delete(id);
+    showReading();
+    if (request?.kind === "import") {
+      alertUser(`Could not import “${request.name}”: ${reason} Your taught examples are unchanged.`);
+    } else if (request?.kind === "start") {
+      keep(""); // never usable again (another model's, or damaged): said once, then set aside
+      alertUser(`Your taught examples could not be used: ${reason} The model reads alone.`);
+    } else {
+      alertUser(reason);
+    }
+  }
+
+  document.getElementById("correct").addEventListener("click", (event) => {
+    const label = event.target.closest?.("button[data-label]")?.dataset.label;
+    if (label === undefined || event.target.disabled || !shown.digits[selected]) return;
+    ask("teach", { kind: "teach", label }, { reading: shown.id, digit: selected, label: Number(label) });
+    showReading(); // the keys wait for the answer: one correction at a time
+  });
+
+  forgetButton.addEventListener("click", () => ask("forget", { kind: "forget" }));
+
+  exportButton.addEventListener("click", () => {
+    if (!json) return;
+    const link = document.createElement("a");
+    link.href = URL.createObjectURL(new Blob([json], { type: "application/json" }));
+    link.download = EXAMPLES_FILE;
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(link.href), 1000); // once the download has started
+  });
+
+  importInput.addEventListener("change", async () => {
+    const file = importInput.files[0];
+    importInput.value = ""; // the same file can be chosen again
+    if (!file) return;
+    alertUser("");
+    if (root.dataset.state !== "ready") {
+      alertUser("Still loading: import the file again in a moment.");
+    } else if (file.size > MAX_EXAMPLES_FILE_BYTES) {
+      alertUser(`Could not import “${file.name}”: it is too large to be a set of taught examples. Your taught examples are unchanged.`);
+    } else {
+      const text = await file.text();
+      ask("examples", { kind: "import", name: file.name, text }, { json: text });
+    }
+  });
+
+  showCount();
+  return { start, showReading, taught, notTaught };
+})();
 
 // ---- startup failures: an error state with a way out, never an endless spinner ----
 //

@@ -13,6 +13,8 @@ import * as pyodide from "./vendor/pyodide/pyodide.mjs";
 import { watchStart } from "./watch.mjs";
 
 const PYODIDE_FOLDER = new URL("./vendor/pyodide/", import.meta.url).href;
+// How pyapp.personal compares embeddings (pyapp/config.py's SPACE_FILE): fetched at once, as the model loads.
+const SPACE_URL = new URL("./model/digits.space.npz", import.meta.url).href;
 
 let pageListening = false;
 let started = false; // once Python says ready, failures are the reading's to report, not the start's
@@ -86,11 +88,20 @@ const model = new Promise((resolve, reject) => {
 model.catch(() => {}); // reported above; web.start() awaits it too
 
 
+// The embedding space's bytes (35 KB), for Python's personal.Space.load. An HTTP error is reported by the
+// fetch watch above; a failed request here.
+const space = fetch(SPACE_URL).then(async (response) => {
+  if (!response.ok) throw new Error(`HTTP ${response.status}`);
+  return new Uint8Array(await response.arrayBuffer());
+});
+space.catch((error) => startFailed(error, SPACE_URL));
+
 // What Python (pyapp/web.py) uses, as js.digitWorker.
 globalThis.digitWorker = {
   send,
   progress,
   pythonFailed: (traceback) => startFailed({ name: "PythonError", message: traceback }),
+  spaceFailed: (message) => startFailed({ name: "Error", message }, SPACE_URL),
   ready() {
     started = true;
     send({ type: "ready", at: performance.timeOrigin + performance.now() });
@@ -105,6 +116,7 @@ globalThis.digitWorker = {
     });
   },
   model,
+  space,
 };
 
 postMessage({ type: "hi" });

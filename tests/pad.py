@@ -119,3 +119,17 @@ def rub_with_mouse(page, points) -> None:
     for point in points[1:]:
         page.mouse.move(*point, steps=3)
     page.mouse.up()
+
+
+def draw_strokes(page, strokes: list[list[tuple[float, float]]], *, steps: int = 4) -> None:
+    """Draw strokes given in fractions of the pad's height (x right, y down), with the mouse."""
+    page.locator("#pad").scroll_into_view_if_needed()  # the mouse draws in the viewport
+    box = pad_box(page)
+    side = box["height"]
+    for stroke in strokes:
+        points = [(box["x"] + x * side, box["y"] + y * side) for x, y in stroke]
+        page.mouse.move(*points[0])
+        page.mouse.down()
+        for point in points[1:]:
+            page.mouse.move(*point, steps=steps)
+        page.mouse.up()

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 import sitebuild
+from pyapp.config import MODEL_FILE, SPACE_FILE
 from sitebuild import REPO as ROOT
 
 PYODIDE_FILES = [
@@ -59,8 +60,13 @@ def test_site_and_model_are_copied_whole(built_site: Path) -> None:
     for path in (ROOT / "site").rglob("*"):
         if path.is_file() and not path.name.startswith("."):
             assert path.relative_to(ROOT / "site").as_posix() in files
-    for path in (ROOT / "model").glob("*.onnx"):
+    shipped = [*(ROOT / "model").glob("*.onnx"), *(ROOT / "model").glob("*.space.npz")]
+    assert {path.name for path in shipped} >= {MODEL_FILE, SPACE_FILE}
+    for path in shipped:
         assert (built_site / "model" / path.name).read_bytes() == path.read_bytes()
+    # The workers fetch both by name (the model's worker the model, the reader's the space): pyapp.config's.
+    assert f'"./model/{MODEL_FILE}"' in (built_site / "model.mjs").read_text()
+    assert f'"./model/{SPACE_FILE}"' in (built_site / "worker.mjs").read_text()
 
 
 def test_only_the_pages_python_modules_ship(built_site: Path) -> None:

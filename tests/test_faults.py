@@ -51,6 +51,8 @@ CASES = [
     ("model/digits.onnx", "404", "the model (model/digits.onnx): HTTP 404"),
     ("model/digits.onnx", "truncated", "the model (model/digits.onnx)"),
     ("model/digits.onnx", "corrupted", "the model (model/digits.onnx)"),
+    ("model/digits.space.npz", "404", "the model (model/digits.space.npz): HTTP 404"),
+    ("model/digits.space.npz", "truncated", "the model (model/digits.space.npz): the file is damaged"),
     ("vendor/pyodide/pyodide.asm.wasm", "404", "the Python runtime (vendor/pyodide/pyodide.asm.wasm): HTTP 404"),
     ("vendor/pyodide/pyodide.asm.wasm", "truncated", "the Python runtime (vendor/pyodide/pyodide.asm.wasm)"),
     (ORT_WASM, "404", f"the model runtime ({ORT_WASM}): HTTP 404"),
