@@ -26,14 +26,12 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests"))
-
-from helpers import mnist_test, same_reading, v_shape  # noqa: E402
 
 from pyapp import personal  # noqa: E402
 from pyapp.model import find_space, load_model_with_embedding  # noqa: E402
 from pyapp.personal import Examples, Space  # noqa: E402
 from pyapp.recognize import decide, prepare  # noqa: E402
+from tests.helpers import mnist_test, same_reading, v_shape  # noqa: E402
 from training.evaluate import PAD_SEED  # noqa: E402
 from training.pad import paint, to_rgba  # noqa: E402
 
