@@ -530,13 +530,14 @@ def new_context(browser):
 # ---- Predict -> result and memory (the app's builds) ----
 
 
-def click_to_result(page, count: int) -> list[float]:
-    """Wall time from the Predict click to `#result[data-reads]` changing, measured in the page, in ms.
-    The attribute changes when the reading is on the page, whichever thread computed it."""
+def click_to_result(page, count: int, button: str = "#predict") -> list[float]:
+    """Wall time from a click on `button` (a CSS selector: Predict, or a correction key) to
+    `#result[data-reads]` changing, measured in the page, in ms. The attribute changes when the reading is
+    on the page, whichever thread computed it."""
     return page.evaluate(
-        """async (count) => {
+        """async ([count, selector]) => {
             const result = document.getElementById('result');
-            const button = document.getElementById('predict');
+            const button = document.querySelector(selector);
             const times = [];
             for (let i = 0; i < count; i++) {
                 const before = result.dataset.reads;
@@ -552,7 +553,7 @@ def click_to_result(page, count: int) -> list[float]:
             }
             return times;
         }""",
-        count,
+        [count, button],
     )
 
 

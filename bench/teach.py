@@ -31,15 +31,14 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests"))
-
-from helpers import v_shape  # noqa: E402
 
 import serve  # noqa: E402
+from bench.page import click_to_result  # noqa: E402
 from pyapp.model import find_space, load_model_with_embedding  # noqa: E402
 from pyapp.personal import MAX_EXAMPLES, Examples, Space  # noqa: E402
 from pyapp.recognize import prepare  # noqa: E402
 from tests.conftest import CHROMIUM, CHROMIUM_ARGS, start_server, wait_until_ready  # noqa: E402
+from tests.helpers import v_shape  # noqa: E402
 from tests.pad import draw, draw_number  # noqa: E402
 
 LISTEN = """() => {
@@ -51,20 +50,7 @@ LISTEN = """() => {
 }"""
 BLOCKS = 10  # alternating blocks per setting, so that the host's load weighs on both alike
 
-TIME_TEACH = """async () => {
-    const result = document.getElementById('result');
-    const key = [...document.querySelectorAll('#correct button')].find((b) => b.textContent === '7');
-    const before = result.dataset.reads;
-    const started = performance.now();
-    await new Promise((resolve) => {
-        const watch = new MutationObserver(() => {
-            if (result.dataset.reads !== before) { watch.disconnect(); resolve(); }
-        });
-        watch.observe(result, { attributes: true });
-        key.click();
-    });
-    return performance.now() - started;
-}"""
+SEVEN_KEY = '#correct button[data-label="7"]'  # the correction key for 7
 
 
 def five_hundred() -> str:
@@ -182,12 +168,12 @@ def main() -> None:
         teach_times: dict[str, list[float]] = {"1 example": [], f"{MAX_EXAMPLES} examples": []}
         for _ in range(options.teaches):
             set_examples(page, many, 0)
-            teach_times["1 example"].append(page.evaluate(TIME_TEACH))
+            teach_times["1 example"].append(click_to_result(page, 1, SEVEN_KEY)[0])
             wait_count(page, 1)
             settle(page)
         set_examples(page, many, MAX_EXAMPLES)
         for _ in range(options.teaches):
-            teach_times[f"{MAX_EXAMPLES} examples"].append(page.evaluate(TIME_TEACH))
+            teach_times[f"{MAX_EXAMPLES} examples"].append(click_to_result(page, 1, SEVEN_KEY)[0])
             settle(page)
         print("a correction, press to the new reading:")
         for name, values in teach_times.items():
