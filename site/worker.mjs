@@ -87,9 +87,8 @@ const model = new Promise((resolve, reject) => {
 });
 model.catch(() => {}); // reported above; web.start() awaits it too
 
-
-// The embedding space's bytes (35 KB), for Python's personal.Space.load. An HTTP error is reported by the
-// fetch watch above; a failed request here.
+// The embedding space's bytes (35 KB), for Python's personal.Space.load, fetched beside the model. An HTTP
+// error is reported by the fetch watch above, any other failure here.
 const space = fetch(SPACE_URL).then(async (response) => {
   if (!response.ok) throw new Error(`HTTP ${response.status}`);
   return new Uint8Array(await response.arrayBuffer());
