@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pyapp.recognize import Reading, decide, prepare
+from pyapp.recognize import Prepared, Reading, decide, prepare
 
 FORMAT = "digit-reader examples"
 VERSION = 1
@@ -208,12 +208,18 @@ def _finite(value: object) -> bool:
         return False
 
 
+def decide_taught(
+    prepared: Prepared, probabilities: np.ndarray, embeddings: np.ndarray, examples: Examples | None
+) -> Reading:
+    """recognize.decide with the person's examples, given the model's two outputs for prepared.batch. With
+    no examples (None or empty) the reading is exactly recognize.decide's."""
+    taught = examples.taught(embeddings) if examples is not None and len(prepared.batch) else None
+    return decide(prepared, probabilities, taught)
+
+
 def read(rgba: np.ndarray, predict: Predict, examples: Examples | None) -> Reading:
-    """recognize.read with the person's examples: prepare -> model (probabilities and embeddings) -> decide.
-    With no examples (None or empty) the reading is exactly recognize.read's."""
+    """recognize.read with the person's examples: prepare -> model (probabilities and embeddings) -> decide."""
     prepared = prepare(rgba)
     if prepared.batch.shape[0] == 0:
         return decide(prepared, None)
-    probabilities, embeddings = predict(prepared.batch)
-    taught = examples.taught(embeddings) if examples is not None else None
-    return decide(prepared, probabilities, taught)
+    return decide_taught(prepared, *predict(prepared.batch), examples)

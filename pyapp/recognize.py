@@ -120,6 +120,7 @@ class Digit:
     label: int | None  # None when the model is guessing (below MIN_CONFIDENCE)
     sure: bool = True  # False below SURE: shown, with a hint
     taught: bool = False  # read as the person taught (pyapp.personal); probabilities stay the model's own
+    row: int = -1  # the row of prepared.batch it was read from (its embedding's row, for teaching)
 
 
 @dataclass(frozen=True)
@@ -382,7 +383,7 @@ def decide(prepared: Prepared, probabilities: np.ndarray | None, taught: np.ndar
         top = float(effective[option.row, best])
         label = best if top >= MIN_CONFIDENCE else None
         image, taught_row = prepared.batch[option.row, ..., 0], bool(taught_rows[option.row])
-        digits.append(Digit(option.box, image, probs[option.row], label, top >= SURE, taught_row))
+        digits.append(Digit(option.box, image, probs[option.row], label, top >= SURE, taught_row, option.row))
     hint = _hint(digits)
     guessing = any(d.label is None for d in digits)
     text = "" if guessing else "".join(str(d.label) for d in digits)

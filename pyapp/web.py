@@ -113,9 +113,8 @@ def finish(
     request: int, prepared: recognize.Prepared, probabilities: np.ndarray, embeddings: np.ndarray, started: float
 ) -> None:
     try:
-        taught = _examples.taught(embeddings) if _examples is not None and len(prepared.batch) else None
-        reading = recognize.decide(prepared, probabilities, taught)
-        remember(request, prepared, reading, embeddings)
+        reading = personal.decide_taught(prepared, probabilities, embeddings, _examples)
+        remember(request, reading, embeddings)
         worker.send(reading_message(request, reading, js.performance.now() - started))
     except Exception as error:
         reading_failed(request, error)
@@ -160,14 +159,10 @@ RECENT = 4  # readings whose digits can still be taught: the one shown, and a re
 _recent: dict[int, np.ndarray] = {}  # reading id -> its digits' embeddings [digits, D], in reading order
 
 
-def remember(request: int, prepared: recognize.Prepared, reading: recognize.Reading, embeddings: np.ndarray) -> None:
-    """Keep each digit's embedding, so that a correction of this reading needs no model call. A digit is
-    the batch row it was read from (Digit.image is that row's image: the nearest row, to be safe)."""
-    chosen = []
-    if reading.digits:
-        rows = prepared.batch.reshape(len(prepared.batch), -1)
-        chosen = [int(np.abs(rows - digit.image.reshape(-1)).sum(axis=1).argmin()) for digit in reading.digits]
-    _recent[request] = embeddings[chosen]
+def remember(request: int, reading: recognize.Reading, embeddings: np.ndarray) -> None:
+    """Keep each digit's embedding (its batch row's), so that a correction of this reading needs no model
+    call."""
+    _recent[request] = embeddings[[digit.row for digit in reading.digits]]
     for old in sorted(_recent)[:-RECENT]:
         del _recent[old]
 
