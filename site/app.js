@@ -328,7 +328,7 @@ const reader = (() => {
     again = false;
     const { data, width, height } = ctx.getImageData(0, 0, pad.width, pad.height);
     sentAt = performance.now();
-    worker.postMessage({ type: "read", id: ++lastId, width, height, pixels: data }, [data.buffer]);
+    send("read", { width, height, pixels: data }, [data.buffer]);
   }
 
   function readDone() {
@@ -337,12 +337,12 @@ const reader = (() => {
   }
 
   function decode(name, bytes) {
-    names.set(++lastId, name);
-    worker.postMessage({ type: "decode", id: lastId, bytes }, [bytes.buffer]);
+    names.set(send("decode", { bytes }, [bytes.buffer]), name);
   }
 
-  function send(type, fields = {}) {
-    worker.postMessage({ type, id: ++lastId, ...fields });
+  // One message to the worker, with a new id (returned) that its reply carries; `transfer`: buffers handed over.
+  function send(type, fields = {}, transfer = []) {
+    worker.postMessage({ type, id: ++lastId, ...fields }, transfer);
     return lastId;
   }
 
