@@ -156,10 +156,15 @@ def test_three_corrections_teach_a_v_as_seven_until_forgotten(open_page):
 
 
 def import_file(page, name: str, data: bytes) -> str:
-    """Import a file; the alert's text once the worker has answered (empty when it was taken)."""
-    page.evaluate("document.getElementById('alert').textContent = 'waiting'")
+    """Import a file; the alert's text once the worker has answered (empty when it was taken).
+
+    The answer names the file, in the alert when refused and in the examples' status when taken. (The page
+    clears the alert as soon as a file is chosen, so a cleared alert alone says nothing about the answer.)
+    """
     page.locator("#import-examples").set_input_files({"name": name, "mimeType": "application/json", "buffer": data})
-    wait_until(page, "() => document.getElementById('alert').textContent !== 'waiting'")
+    named = json.dumps(f"“{name}”")
+    answered = f"['alert', 'examples-status'].some(id => document.getElementById(id).textContent.includes({named}))"
+    wait_until(page, f"() => {answered}")
     return page.locator("[role=alert]").text_content()
 
 
