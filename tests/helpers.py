@@ -7,6 +7,7 @@ becomes the pad's RGBA through training.pad.to_rgba, as in training: one painter
 from __future__ import annotations
 
 import io
+import os
 from pathlib import Path
 
 import numpy as np
@@ -137,7 +138,11 @@ def mnist_test() -> tuple[np.ndarray, np.ndarray]:
 
         test = load_mnist().test
         cached.parent.mkdir(parents=True, exist_ok=True)
-        np.savez_compressed(cached, images=test.images[..., 0], labels=test.labels)
+        # Written beside it, then renamed: a test run or a bench reading the cache meanwhile never sees half
+        # a file (one did, as a zlib error, while another process was writing it).
+        partial = cached.with_name(f"{cached.stem}.{os.getpid()}.partial.npz")
+        np.savez_compressed(partial, images=test.images[..., 0], labels=test.labels)
+        os.replace(partial, cached)
     with np.load(cached) as data:
         return data["images"], data["labels"]
 

