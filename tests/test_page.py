@@ -75,3 +75,14 @@ def test_the_site_works_under_a_sub_path(open_page, subpath_server):
     draw(page, "7")
     page.get_by_role("button", name="Predict").click()
     wait_for_result(page, "7")
+
+
+def test_the_page_loads_none_of_pyscripts_unused_plugins(open_page):
+    """index.html's <py-config> leaves PyScript's editor, terminal, game, donkey, codemirror and deprecation
+    plugins out: they were six requests on the way to Python. The error plugin stays (app.js reads it)."""
+    page, _ = open_page()
+    loaded = page.evaluate("performance.getEntriesByType('resource').map((entry) => new URL(entry.name).pathname)")
+    pyscript = [path.rsplit("/", 1)[-1] for path in loaded if "/vendor/pyscript/" in path]
+    assert any(name.startswith("error-") for name in pyscript), pyscript  # the one plugin kept is seen loading
+    unused = ("codemirror", "deprecations-manager-", "donkey-", "py-editor-", "py-game-", "py-terminal-")
+    assert not [name for name in pyscript if name.startswith(unused)], pyscript
