@@ -77,12 +77,15 @@ def test_the_site_works_under_a_sub_path(open_page, subpath_server):
     wait_for_result(page, "7")
 
 
-def test_the_page_loads_none_of_pyscripts_unused_plugins(open_page):
+def test_the_way_to_python_has_no_unused_plugins_and_no_late_request(open_page):
     """index.html's <py-config> leaves PyScript's editor, terminal, game, donkey, codemirror and deprecation
-    plugins out: they were six requests on the way to Python. The error plugin stays (app.js reads it)."""
+    plugins out: they were six requests on the way to Python. The error plugin stays (app.js reads it).
+    worker.py is preloaded, and PyScript's own fetch of it takes that response: one request, by the link."""
     page, _ = open_page()
-    loaded = page.evaluate("performance.getEntriesByType('resource').map((entry) => new URL(entry.name).pathname)")
-    pyscript = [path.rsplit("/", 1)[-1] for path in loaded if "/vendor/pyscript/" in path]
+    entries = "performance.getEntriesByType('resource').map((e) => [new URL(e.name).pathname, e.initiatorType])"
+    loaded = page.evaluate(entries)
+    assert [kind for path, kind in loaded if path.endswith("/worker.py")] == ["link"]
+    pyscript = [path.rsplit("/", 1)[-1] for path, _ in loaded if "/vendor/pyscript/" in path]
     assert any(name.startswith("error-") for name in pyscript), pyscript  # the one plugin kept is seen loading
     unused = ("codemirror", "deprecations-manager-", "donkey-", "py-editor-", "py-game-", "py-terminal-")
     assert not [name for name in pyscript if name.startswith(unused)], pyscript
