@@ -43,19 +43,20 @@ MIN_CONFIDENCE = 0.4
 # _prior). "touching", "separated", "single" and "10k" as in pyapp/segment.py's constants ("single": of 400
 # single MNIST digits, how many are cut):
 # - PIECE_COST per piece: a group is cut, or two groups read apart, only when the model is clearly surer of
-#   the pieces than of the whole (kept from before, with ASPECT_COST);
-# - ASPECT_COST per height a piece is wider than segment.WIDE: two touching digits read as one wide "digit";
+#   the pieces than of the whole (kept from before);
+# - SHAPE_COST for a piece not shaped like a digit: per height it is wider than segment.WIDE (two touching
+#   digits read as one wide "digit"), and once when it is under SHORT_PIECE of the typical digit's height (a
+#   fragment, or a stroke cut off a digit). For the short piece at 0: 10k 99.62% (99.65%), narrow pen 96.7%
+#   (97.1%): broken digits read as a digit and a "1". (One cost since bench/recognition.py: the two were
+#   both 4.0.)
 # - CUT_COST times the ink its left cut goes through (segment.Piece.cut_ink): touching digits meet in a thin
 #   joint, a wide digit cut in two loses whole strokes. At 0: touching 83.75% but separated 95.3% (98.0%)
 #   and 7 single digits cut (0);
-# - SHORT_COST for a piece under SHORT_PIECE of the typical digit's height: a fragment, or a stroke cut off a
-#   digit. At 0: 10k 99.62% (99.65%), narrow pen 96.7% (97.1%): broken digits read as a digit and a "1";
 # - UNSURE_COST for a piece the model is below SURE on: touching 76.5% / 77.0% / 77.75% at 0 / 0.5 / 1.
 PIECE_COST = 0.25
-ASPECT_COST = 4.0
+SHAPE_COST = 4.0
 CUT_COST = 3.0
 SHORT_PIECE = 0.5
-SHORT_COST = 4.0
 UNSURE_COST = 1.0
 # Not tuned: a piece that looks like a line, a scribble or a dot costs this, far more than a piece's
 # log-probability (at least log(1e-6)) and other priors, so a reading without such pieces wins when there is one.
@@ -206,9 +207,9 @@ def _prior(piece: Piece, problem: str) -> float:
     """The named priors of one piece (see PIECE_COST): what it costs beyond the model's log-probability."""
     top, left, bottom, right = piece.box
     height = max(piece.height, 1)
-    cost = PIECE_COST + ASPECT_COST * max(0.0, (right - left) / height - WIDE) + CUT_COST * piece.cut_ink
+    cost = PIECE_COST + SHAPE_COST * max(0.0, (right - left) / height - WIDE) + CUT_COST * piece.cut_ink
     if bottom - top < SHORT_PIECE * height:
-        cost += SHORT_COST
+        cost += SHAPE_COST
     if problem:
         cost += NOT_A_DIGIT
     return -cost
