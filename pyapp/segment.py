@@ -38,16 +38,18 @@ MASK_THRESHOLD = 0.25
 # at most this share of the shorter one's. (Both were 0.5 before, as two constants; not re-measured.)
 OVERLAP = 0.5
 # A component is a fragment (a speck, or a piece of a broken stroke) below SMALL_PIXELS of the largest
-# one's pixels, or when its long side is below SMALL_SIDE of the typical digit height; a fragment within
-# NEAR digit heights of a group is part of it, farther away it is noise. Without SMALL_PIXELS: narrow pen
-# 97.1% -> 96.9%, 10k and numbers unchanged. (SMALL_SIDE and NEAR kept from before, not re-measured.)
+# one's pixels, or when its long side is below SMALL_SIDE of the typical digit height. Without SMALL_PIXELS:
+# narrow pen 97.1% -> 96.9%, 10k and numbers unchanged. (SMALL_SIDE kept from before, not re-measured.)
 SMALL_PIXELS = 0.05
 SMALL_SIDE = 0.2
-NEAR = 0.15
-# Two groups at most JOIN_GAP of their height apart in columns may be one broken digit: at 0.15 (NEAR), a
-# 7 and a 9 of the 10k whose stroke broke 0.16-0.17 heights away read "71" and "91". A group shorter than
-# PARTIAL of its neighbour may be part of it: a 4 drawn in two strokes, whose bar part is 0.63 of the stem.
-JOIN_GAP = 0.25
+# How far a broken stroke's parts lie apart, in heights: a fragment within NEAR of a group (box gap) is part
+# of it, farther away it is noise; two groups at most NEAR apart in columns may be one broken digit. One gap
+# for both since bench/recognition.py (0.15 for fragments, 0.25 for groups before): at 0.15, a 7 and a 9 of
+# the 10k whose stroke broke 0.16-0.17 heights away read "71" and "91"; at 0.25, a speck 0.21 heights from
+# a 3 joins it (tests/test_segment.py); at 0.2, narrow pen 97.1% -> 97.2%, nothing else changed. A group
+# shorter than PARTIAL of its neighbour may be part of it: a 4 drawn in two strokes, whose bar part is 0.63
+# of the stem.
+NEAR = 0.2
 PARTIAL = 0.8
 # Widths, in heights. A typical digit is DIGIT_ASPECT wide (MNIST's average is about 0.7): the cut
 # generator expects touching digits to meet that far apart. A group at least WIDE wide may hold touching
@@ -324,7 +326,7 @@ def _joinable(a: _Group, b: _Group) -> bool:
     width = max(a_right, b_right) - min(a_left, b_left)
     column_gap = max(a_left, b_left) - min(a_right, b_right)
     apart = shared_rows <= OVERLAP * shorter or shorter < PARTIAL * taller
-    return apart and width <= 2 * WIDE * height and column_gap <= JOIN_GAP * height
+    return apart and width <= 2 * WIDE * height and column_gap <= NEAR * height
 
 
 def _joined(groups: list[_Group], start: int, end: int, digit_height: float) -> Piece:
