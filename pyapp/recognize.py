@@ -29,7 +29,7 @@ import numpy as np
 
 from pyapp.config import MODEL_SIDE
 from pyapp.preprocess import ink_from_rgba, normalise_ink
-from pyapp.segment import LINE_ASPECT, MASK_THRESHOLD, WIDE, Piece, layout
+from pyapp.segment import DIGIT_ASPECT, LINE_ASPECT, MASK_THRESHOLD, WIDE, Piece, layout
 
 # The model's answer on a piece: below SURE it may be wrong (the digit is still shown, with a hint naming
 # the runner-up, "Probably a 4, but it could be a 9", and an amber box); below MIN_CONFIDENCE it is
@@ -72,7 +72,9 @@ DOT_MAX_SIDE = 0.3  # ...and no longer than this share of the pad's shorter side
 # 16 px wider pen were refused as scribbles (0.85: none, and no more wrong answers). Open zigzag scribbles
 # are caught by MAX_CROSSINGS instead.
 MAX_COVERAGE = 0.85
-MIN_FILL_ASPECT = 0.35  # short side / long side: below it the box is a bar (a "1"), full by nature
+# A box whose short side is under half a typical digit's width (segment.DIGIT_ASPECT, in heights) is a bar
+# (a "1"), full by nature, not a filled blob (0.35 before bench/recognition.py: no reading changed).
+MIN_FILL_ASPECT = DIGIT_ASPECT / 2
 # A straight line across a digit meets its strokes at most 3 or 4 times (an 8: 3); a zigzag scribble meets
 # them many times. Above this median count, along columns or rows, the mark is a scribble.
 MAX_CROSSINGS = 5
