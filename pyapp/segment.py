@@ -209,13 +209,20 @@ def _box_gap(comps: _Components, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.maximum(np.maximum(gap_x, gap_y), 0)
 
 
+def _typical_height(heights: np.ndarray, pixels: np.ndarray) -> float:
+    """The typical digit's height: that of the component holding the median ink pixel (a median weighted by
+    ink, so specks weigh next to nothing and one odd piece cannot move it far)."""
+    order = np.argsort(heights, kind="stable")
+    cumulative = np.cumsum(pixels[order])
+    return float(heights[order][np.searchsorted(cumulative, cumulative[-1] / 2)])
+
+
 def group_components(comps: _Components) -> tuple[np.ndarray, float]:
     """Digit group per component (-1 = noise, dropped), and the typical digit's height."""
     count = comps.pixels.size
     heights = comps.bottom - comps.top
     sides = np.maximum(heights, comps.right - comps.left)
-    main = comps.pixels >= 0.25 * comps.pixels.max()
-    digit_height = float(np.median(heights[main]))  # the typical digit, robust to one odd piece
+    digit_height = _typical_height(heights, comps.pixels)
     small = (comps.pixels < SMALL_PIXELS * comps.pixels.max()) | (sides < SMALL_SIDE * digit_height)
     # Noise can make thousands of pieces: only the largest MAX_DIGITS can be digits, which bounds the work.
     small[np.argsort(-comps.pixels, kind="stable")[MAX_DIGITS:]] = True
