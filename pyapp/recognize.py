@@ -40,18 +40,19 @@ from pyapp.segment import DIGIT_ASPECT, LINE_ASPECT, MASK_THRESHOLD, WIDE, Piece
 SURE = 0.6
 MIN_CONFIDENCE = 0.4
 # The priors of the search, added to the model's log(top probability) for each piece of a reading (see
-# _prior). "touching", "separated", "single" and "10k" as in pyapp/segment.py's constants ("single": of 400
-# single MNIST digits, how many are cut):
+# _prior). "touching", "separated", "single", "10k" and "narrow pen" as in pyapp/segment.py's constants
+# ("single": of 400 single MNIST digits, how many are cut); all from bench/recognition.py.
 # - PIECE_COST per piece: a group is cut, or two groups read apart, only when the model is clearly surer of
-#   the pieces than of the whole (kept from before);
+#   the pieces than of the whole. At 0: touching 80.0% (77.75%), but 10k 99.61% (99.65%) and narrow pen
+#   96.9% (97.2%): broken digits read as two; at 1 (UNSURE_COST's): touching 71.0%;
 # - SHAPE_COST for a piece not shaped like a digit: per height it is wider than segment.WIDE (two touching
 #   digits read as one wide "digit"), and once when it is under SHORT_PIECE of the typical digit's height (a
-#   fragment, or a stroke cut off a digit). For the short piece at 0: 10k 99.62% (99.65%), narrow pen 96.7%
-#   (97.1%): broken digits read as a digit and a "1". (One cost since bench/recognition.py: the two were
-#   both 4.0.)
+#   fragment, or a stroke cut off a digit). One cost for both (both were 4.0); at 3 (CUT_COST's): touching
+#   73.75%. The short piece's at 0: 10k 99.62%, narrow pen 96.7%: broken digits read as a digit and a "1".
+#   SHORT_PIECE at 0.8 (segment.PARTIAL's): touching 75.5%, separated 97.0% (98.0%);
 # - CUT_COST times the ink its left cut goes through (segment.Piece.cut_ink): touching digits meet in a thin
-#   joint, a wide digit cut in two loses whole strokes. At 0: touching 83.75% but separated 95.3% (98.0%)
-#   and 7 single digits cut (0);
+#   joint, a wide digit cut in two loses whole strokes. At 0: touching 83.75% but separated 95.3% and 7
+#   single digits cut (0); at 4 (SHAPE_COST's): touching 74.25%;
 # - UNSURE_COST for a piece the model is below SURE on: touching 76.5% / 77.0% / 77.75% at 0 / 0.5 / 1.
 PIECE_COST = 0.25
 SHAPE_COST = 4.0
