@@ -29,7 +29,7 @@ import numpy as np
 
 from pyapp.config import MODEL_SIDE
 from pyapp.preprocess import ink_from_rgba, normalise_ink
-from pyapp.segment import DIGIT_ASPECT, LINE_ASPECT, MASK_THRESHOLD, WIDE, Piece, layout
+from pyapp.segment import DIGIT_ASPECT, LINE_ASPECT, MASK_THRESHOLD, SMALL_SIDE, WIDE, Piece, layout
 
 # The model's answer on a piece: below SURE it may be wrong (the digit is still shown, with a hint naming
 # the runner-up, "Probably a 4, but it could be a 9", and an amber box); below MIN_CONFIDENCE it is
@@ -66,8 +66,9 @@ NOT_A_DIGIT = 100.0
 # page): a disc is 2 widths long, a "1" about 5 even with the widest brush. A small digit written with a
 # thick pen is compact too: at 3 widths, 4.3% of MNIST test digits drawn 28-42 px tall with a thick pen
 # were refused as dots; at 2.5, 0.8%.
+# It must also be shorter than segment.SMALL_SIDE of the pad's shorter side, as a fragment is of a digit's
+# height (the widest brush is 0.15; a tuned 0.3 before bench/recognition.py: no reading changed).
 DOT_LENGTH = 2.5
-DOT_MAX_SIDE = 0.3  # ...and no longer than this share of the pad's shorter side (the widest brush is 0.15)
 # Ink covering more than this share of its own box is a filled blob or a scribble: MNIST digits cover
 # 42% at the median, but a thick pen fills a small digit's box: at 0.75, 4.5% of test digits drawn with a
 # 16 px wider pen were refused as scribbles (0.85: none, and no more wrong answers). Open zigzag scribbles
@@ -193,7 +194,7 @@ def _problem(ink: np.ndarray, pad_side: int) -> str:
     mask = ink >= MASK_THRESHOLD
     long_side = max(height, width)
     # A blot as big as a digit is a scribble (below), not a dot.
-    if long_side < DOT_MAX_SIDE * pad_side and long_side < DOT_LENGTH * _thickness(mask):
+    if long_side < SMALL_SIDE * pad_side and long_side < DOT_LENGTH * _thickness(mask):
         return "a dot"
     if width > LINE_ASPECT * height:
         return "a line"
