@@ -31,7 +31,7 @@ from pyapp.preprocess import mask_box
 
 # Ink at or above this is a pixel of a stroke. Higher than preprocess.INK_THRESHOLD so that paper grain
 # and the faint halo of anti-aliasing do not bridge neighbouring digits; the halo is kept in the crops.
-# (Kept from the rule-based segmentation, not re-measured here.)
+# At 0.1 (preprocess.INK_THRESHOLD's): touching 69.25% (77.75%), bridged digits read as one.
 MASK_THRESHOLD = 0.25
 # Two parts are one digit when the columns they share are at least this share of the narrower one's (the
 # bar of a 5, a crossed 7); two groups are stacked, maybe one broken digit, when the rows they share are
@@ -39,7 +39,9 @@ MASK_THRESHOLD = 0.25
 OVERLAP = 0.5
 # A component is a fragment (a speck, or a piece of a broken stroke) below SMALL_PIXELS of the largest
 # one's pixels, or when its long side is below SMALL_SIDE of the typical digit height. Without SMALL_PIXELS:
-# narrow pen 97.1% -> 96.9%, 10k and numbers unchanged. (SMALL_SIDE kept from before, not re-measured.)
+# narrow pen 97.1% -> 96.9%, 10k and numbers unchanged. SMALL_SIDE is also how small a dot is, as a share
+# of the pad's side (recognize._problem); at 0.1 (MIN_PIECE's, for fragments only): 10k 99.64% (99.65%),
+# narrow pen 97.1% (97.2%), and with it a click of the widest brush (0.15 of the pad) would read as a mark.
 SMALL_PIXELS = 0.05
 SMALL_SIDE = 0.2
 # How far a broken stroke's parts lie apart, in heights: a fragment within NEAR of a group (box gap) is part
@@ -48,7 +50,8 @@ SMALL_SIDE = 0.2
 # the 10k whose stroke broke 0.16-0.17 heights away read "71" and "91"; at 0.25, a speck 0.21 heights from
 # a 3 joins it (tests/test_segment.py); at 0.2, narrow pen 97.1% -> 97.2%, nothing else changed. A group
 # shorter than PARTIAL of its neighbour may be part of it: a 4 drawn in two strokes, whose bar part is 0.63
-# of the stem.
+# of the stem. Without the rule (any neighbours within NEAR offered as one): touching 74.5%; at 0.65, with
+# recognize.SHORT_PIECE at 0.65 too: touching 77.0%, separated 97.67%.
 NEAR = 0.2
 PARTIAL = 0.8
 # Widths, in heights. A typical digit is DIGIT_ASPECT wide (MNIST's average is about 0.7): the cut
