@@ -16,8 +16,8 @@ Rows (each says how many items it counts; "noise" is one item of that count):
 
 --quick reads 2,000 of the 10k and 200 per robustness row (the number rows in full). --save writes the
 figures and every item's reading as JSON; --against FILE adds that run's figures, how many items read
-differently, and whether each figure is worse by more than one item ("WORSE"). About 10 minutes in full
-on one core of a 2-core machine.
+differently, and whether each figure is worse by more than one item ("WORSE"). About 4-6 minutes in full
+on a 2-core machine shared with other jobs (--only runs some groups of rows).
 """
 
 from __future__ import annotations
