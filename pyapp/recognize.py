@@ -29,7 +29,7 @@ import numpy as np
 
 from pyapp.config import MODEL_SIDE
 from pyapp.preprocess import ink_from_rgba, normalise_ink
-from pyapp.segment import LINE_ASPECT, MASK_THRESHOLD, WIDE, Piece, layout
+from pyapp.segment import DIGIT_ASPECT, LINE_ASPECT, MASK_THRESHOLD, SMALL_SIDE, WIDE, Piece, layout
 
 # The model's answer on a piece: below SURE it may be wrong (the digit is still shown, with a hint naming
 # the runner-up, "Probably a 4, but it could be a 9", and an amber box); below MIN_CONFIDENCE it is
@@ -40,22 +40,24 @@ from pyapp.segment import LINE_ASPECT, MASK_THRESHOLD, WIDE, Piece, layout
 SURE = 0.6
 MIN_CONFIDENCE = 0.4
 # The priors of the search, added to the model's log(top probability) for each piece of a reading (see
-# _prior). "touching", "separated", "single" and "10k" as in pyapp/segment.py's constants ("single": of 400
-# single MNIST digits, how many are cut):
+# _prior). "touching", "separated", "single", "10k" and "narrow pen" as in pyapp/segment.py's constants
+# ("single": of 400 single MNIST digits, how many are cut); all from bench/recognition.py.
 # - PIECE_COST per piece: a group is cut, or two groups read apart, only when the model is clearly surer of
-#   the pieces than of the whole (kept from before, with ASPECT_COST);
-# - ASPECT_COST per height a piece is wider than segment.WIDE: two touching digits read as one wide "digit";
+#   the pieces than of the whole. At 0: touching 80.0% (77.75%), but 10k 99.61% (99.65%) and narrow pen
+#   96.9% (97.2%): broken digits read as two; at 1 (UNSURE_COST's): touching 71.0%;
+# - SHAPE_COST for a piece not shaped like a digit: per height it is wider than segment.WIDE (two touching
+#   digits read as one wide "digit"), and once when it is under SHORT_PIECE of the typical digit's height (a
+#   fragment, or a stroke cut off a digit). One cost for both (both were 4.0); at 3 (CUT_COST's): touching
+#   73.75%. The short piece's at 0: 10k 99.62%, narrow pen 96.7%: broken digits read as a digit and a "1".
+#   SHORT_PIECE at 0.8 (segment.PARTIAL's): touching 75.5%, separated 97.0% (98.0%);
 # - CUT_COST times the ink its left cut goes through (segment.Piece.cut_ink): touching digits meet in a thin
-#   joint, a wide digit cut in two loses whole strokes. At 0: touching 83.75% but separated 95.3% (98.0%)
-#   and 7 single digits cut (0);
-# - SHORT_COST for a piece under SHORT_PIECE of the typical digit's height: a fragment, or a stroke cut off a
-#   digit. At 0: 10k 99.62% (99.65%), narrow pen 96.7% (97.1%): broken digits read as a digit and a "1";
+#   joint, a wide digit cut in two loses whole strokes. At 0: touching 83.75% but separated 95.3% and 7
+#   single digits cut (0); at 4 (SHAPE_COST's): touching 74.25%;
 # - UNSURE_COST for a piece the model is below SURE on: touching 76.5% / 77.0% / 77.75% at 0 / 0.5 / 1.
 PIECE_COST = 0.25
-ASPECT_COST = 4.0
+SHAPE_COST = 4.0
 CUT_COST = 3.0
 SHORT_PIECE = 0.5
-SHORT_COST = 4.0
 UNSURE_COST = 1.0
 # Not tuned: a piece that looks like a line, a scribble or a dot costs this, far more than a piece's
 # log-probability (at least log(1e-6)) and other priors, so a reading without such pieces wins when there is one.
@@ -64,14 +66,17 @@ NOT_A_DIGIT = 100.0
 # page): a disc is 2 widths long, a "1" about 5 even with the widest brush. A small digit written with a
 # thick pen is compact too: at 3 widths, 4.3% of MNIST test digits drawn 28-42 px tall with a thick pen
 # were refused as dots; at 2.5, 0.8%.
+# It must also be shorter than segment.SMALL_SIDE of the pad's shorter side, as a fragment is of a digit's
+# height (the widest brush is 0.15; a tuned 0.3 before bench/recognition.py: no reading changed).
 DOT_LENGTH = 2.5
-DOT_MAX_SIDE = 0.3  # ...and no longer than this share of the pad's shorter side (the widest brush is 0.15)
 # Ink covering more than this share of its own box is a filled blob or a scribble: MNIST digits cover
 # 42% at the median, but a thick pen fills a small digit's box: at 0.75, 4.5% of test digits drawn with a
 # 16 px wider pen were refused as scribbles (0.85: none, and no more wrong answers). Open zigzag scribbles
 # are caught by MAX_CROSSINGS instead.
 MAX_COVERAGE = 0.85
-MIN_FILL_ASPECT = 0.35  # short side / long side: below it the box is a bar (a "1"), full by nature
+# A box whose short side is under half a typical digit's width (segment.DIGIT_ASPECT, in heights) is a bar
+# (a "1"), full by nature, not a filled blob (0.35 before bench/recognition.py: no reading changed).
+MIN_FILL_ASPECT = DIGIT_ASPECT / 2
 # A straight line across a digit meets its strokes at most 3 or 4 times (an 8: 3); a zigzag scribble meets
 # them many times. Above this median count, along columns or rows, the mark is a scribble.
 MAX_CROSSINGS = 5
@@ -189,7 +194,7 @@ def _problem(ink: np.ndarray, pad_side: int) -> str:
     mask = ink >= MASK_THRESHOLD
     long_side = max(height, width)
     # A blot as big as a digit is a scribble (below), not a dot.
-    if long_side < DOT_MAX_SIDE * pad_side and long_side < DOT_LENGTH * _thickness(mask):
+    if long_side < SMALL_SIDE * pad_side and long_side < DOT_LENGTH * _thickness(mask):
         return "a dot"
     if width > LINE_ASPECT * height:
         return "a line"
@@ -206,9 +211,9 @@ def _prior(piece: Piece, problem: str) -> float:
     """The named priors of one piece (see PIECE_COST): what it costs beyond the model's log-probability."""
     top, left, bottom, right = piece.box
     height = max(piece.height, 1)
-    cost = PIECE_COST + ASPECT_COST * max(0.0, (right - left) / height - WIDE) + CUT_COST * piece.cut_ink
+    cost = PIECE_COST + SHAPE_COST * max(0.0, (right - left) / height - WIDE) + CUT_COST * piece.cut_ink
     if bottom - top < SHORT_PIECE * height:
-        cost += SHORT_COST
+        cost += SHAPE_COST
     if problem:
         cost += NOT_A_DIGIT
     return -cost

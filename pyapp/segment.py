@@ -31,23 +31,28 @@ from pyapp.preprocess import mask_box
 
 # Ink at or above this is a pixel of a stroke. Higher than preprocess.INK_THRESHOLD so that paper grain
 # and the faint halo of anti-aliasing do not bridge neighbouring digits; the halo is kept in the crops.
-# (Kept from the rule-based segmentation, not re-measured here.)
+# At 0.1 (preprocess.INK_THRESHOLD's): touching 69.25% (77.75%), bridged digits read as one.
 MASK_THRESHOLD = 0.25
 # Two parts are one digit when the columns they share are at least this share of the narrower one's (the
 # bar of a 5, a crossed 7); two groups are stacked, maybe one broken digit, when the rows they share are
 # at most this share of the shorter one's. (Both were 0.5 before, as two constants; not re-measured.)
 OVERLAP = 0.5
 # A component is a fragment (a speck, or a piece of a broken stroke) below SMALL_PIXELS of the largest
-# one's pixels, or when its long side is below SMALL_SIDE of the typical digit height; a fragment within
-# NEAR digit heights of a group is part of it, farther away it is noise. Without SMALL_PIXELS: narrow pen
-# 97.1% -> 96.9%, 10k and numbers unchanged. (SMALL_SIDE and NEAR kept from before, not re-measured.)
+# one's pixels, or when its long side is below SMALL_SIDE of the typical digit height. Without SMALL_PIXELS:
+# narrow pen 97.1% -> 96.9%, 10k and numbers unchanged. SMALL_SIDE is also how small a dot is, as a share
+# of the pad's side (recognize._problem); at 0.1 (MIN_PIECE's, for fragments only): 10k 99.64% (99.65%),
+# narrow pen 97.1% (97.2%), and with it a click of the widest brush (0.15 of the pad) would read as a mark.
 SMALL_PIXELS = 0.05
 SMALL_SIDE = 0.2
-NEAR = 0.15
-# Two groups at most JOIN_GAP of their height apart in columns may be one broken digit: at 0.15 (NEAR), a
-# 7 and a 9 of the 10k whose stroke broke 0.16-0.17 heights away read "71" and "91". A group shorter than
-# PARTIAL of its neighbour may be part of it: a 4 drawn in two strokes, whose bar part is 0.63 of the stem.
-JOIN_GAP = 0.25
+# How far a broken stroke's parts lie apart, in heights: a fragment within NEAR of a group (box gap) is part
+# of it, farther away it is noise; two groups at most NEAR apart in columns may be one broken digit. One gap
+# for both since bench/recognition.py (0.15 for fragments, 0.25 for groups before): at 0.15, a 7 and a 9 of
+# the 10k whose stroke broke 0.16-0.17 heights away read "71" and "91"; at 0.25, a speck 0.21 heights from
+# a 3 joins it (tests/test_segment.py); at 0.2, narrow pen 97.1% -> 97.2%, nothing else changed. A group
+# shorter than PARTIAL of its neighbour may be part of it: a 4 drawn in two strokes, whose bar part is 0.63
+# of the stem. Without the rule (any neighbours within NEAR offered as one): touching 74.5%; at 0.65, with
+# recognize.SHORT_PIECE at 0.65 too: touching 77.0%, separated 97.67%.
+NEAR = 0.2
 PARTIAL = 0.8
 # Widths, in heights. A typical digit is DIGIT_ASPECT wide (MNIST's average is about 0.7): the cut
 # generator expects touching digits to meet that far apart. A group at least WIDE wide may hold touching
@@ -207,13 +212,20 @@ def _box_gap(comps: _Components, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.maximum(np.maximum(gap_x, gap_y), 0)
 
 
+def _typical_height(heights: np.ndarray, pixels: np.ndarray) -> float:
+    """The typical digit's height: that of the component holding the median ink pixel (a median weighted by
+    ink, so specks weigh next to nothing and one odd piece cannot move it far)."""
+    order = np.argsort(heights, kind="stable")
+    cumulative = np.cumsum(pixels[order])
+    return float(heights[order][np.searchsorted(cumulative, cumulative[-1] / 2)])
+
+
 def group_components(comps: _Components) -> tuple[np.ndarray, float]:
     """Digit group per component (-1 = noise, dropped), and the typical digit's height."""
     count = comps.pixels.size
     heights = comps.bottom - comps.top
     sides = np.maximum(heights, comps.right - comps.left)
-    main = comps.pixels >= 0.25 * comps.pixels.max()
-    digit_height = float(np.median(heights[main]))  # the typical digit, robust to one odd piece
+    digit_height = _typical_height(heights, comps.pixels)
     small = (comps.pixels < SMALL_PIXELS * comps.pixels.max()) | (sides < SMALL_SIDE * digit_height)
     # Noise can make thousands of pieces: only the largest MAX_DIGITS can be digits, which bounds the work.
     small[np.argsort(-comps.pixels, kind="stable")[MAX_DIGITS:]] = True
@@ -324,7 +336,7 @@ def _joinable(a: _Group, b: _Group) -> bool:
     width = max(a_right, b_right) - min(a_left, b_left)
     column_gap = max(a_left, b_left) - min(a_right, b_right)
     apart = shared_rows <= OVERLAP * shorter or shorter < PARTIAL * taller
-    return apart and width <= 2 * WIDE * height and column_gap <= JOIN_GAP * height
+    return apart and width <= 2 * WIDE * height and column_gap <= NEAR * height
 
 
 def _joined(groups: list[_Group], start: int, end: int, digit_height: float) -> Piece:
