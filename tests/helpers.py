@@ -142,7 +142,7 @@ def mnist_test() -> tuple[np.ndarray, np.ndarray]:
         # a file (one did, as a zlib error, while another process was writing it).
         partial = cached.with_name(f"{cached.stem}.{os.getpid()}.partial.npz")
         np.savez_compressed(partial, images=test.images[..., 0], labels=test.labels)
-        os.replace(partial, cached)
+        partial.replace(cached)
     with np.load(cached) as data:
         return data["images"], data["labels"]
 

