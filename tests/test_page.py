@@ -78,10 +78,13 @@ def test_the_site_works_under_a_sub_path(open_page, subpath_server):
 
 
 def test_the_way_to_python_has_no_unused_plugins_and_no_late_request(open_page):
-    """index.html's <py-config> leaves PyScript's editor, terminal, game, donkey, codemirror and deprecation
-    plugins out: they were six requests on the way to Python. The error plugin stays (app.js reads it).
-    worker.py is preloaded, and PyScript's own fetch of it takes that response: one request, by the link."""
+    """index.html's <py-config> and <mpy-config> (one for each of PyScript's script types, the same list) leave
+    PyScript's editor, terminal, game, donkey, codemirror and deprecation plugins out: they were six requests
+    on the way to Python. The error plugin stays (app.js reads it). worker.py is preloaded, and PyScript's own
+    fetch of it takes that response: one request, by the link."""
     page, _ = open_page()
+    configs = page.evaluate("['py-config', 'mpy-config'].map((tag) => document.querySelector(tag).textContent)")
+    assert configs[0] == configs[1], configs
     entries = "performance.getEntriesByType('resource').map((e) => [new URL(e.name).pathname, e.initiatorType])"
     loaded = page.evaluate(entries)
     assert [kind for path, kind in loaded if path.endswith("/worker.py")] == ["link"]
