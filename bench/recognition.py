@@ -11,6 +11,10 @@ Rows (each says how many items it counts; "noise" is one item of that count):
   11): read exactly / read with the right count of digits (tests/test_recognize.py);
 - separated: 300 MNIST numbers with gaps (gap 0.1..0.5, seed 1; tests/test_segment.py's gaps): read exactly;
 - single cut: of 400 single MNIST digits (seed 5), how many are read as more than one digit;
+- people's numbers: 300 numbers per band of gaps (apart 15-40% of a digit's height, close 0-15%, touching or
+  overlapping -10-0%) and per source of digits (the pad's round pen in people's styles, training.strokes;
+  MNIST test digits), 2-6 digits each, slanted, on the 560x280 pad (training.numbers, seed BENCH_SEED): read
+  exactly;
 - straight: 60 drawings of each straight-stroke digit (tests.pad.STRAIGHT, tests/test_recognize.py's
   drawings and six renderings): readings right / drawings read the same in all six.
 
@@ -38,6 +42,7 @@ from tests.helpers import MODEL, mnist_number_pads, mnist_test  # noqa: E402
 from tests.pad import STRAIGHT  # noqa: E402
 from tests.test_recognize import RENDERINGS, straight_digit  # noqa: E402
 from training.evaluate import PAD_SEED, load  # noqa: E402
+from training.numbers import BANDS, BENCH_SEED, SOURCES, numbers  # noqa: E402
 from training.pad import VARIATIONS, pad_images  # noqa: E402
 
 Predict = Callable[[np.ndarray], np.ndarray]
@@ -94,6 +99,19 @@ def number_rows(predict: Predict) -> dict[str, Row]:
     single = mnist_number_pads((0.0, 0.0), trials=400, seed=5, counts=(1, 1))
     digits = [len(r.digits) for r in _readings(predict, single)]
     rows["single cut (400)"] = ({"cut": float(sum(d > 1 for d in digits))}, 400, [str(d) for d in digits])
+    return rows
+
+
+def people_rows(predict: Predict, count: int = 300) -> dict[str, Row]:
+    """Numbers as people write them (training.numbers), per band of gaps and source of digits: read exactly."""
+    mnist = mnist_test()
+    rows = {}
+    for band, gap in BANDS.items():
+        for source in SOURCES:
+            written = list(numbers(count, gap, source, BENCH_SEED, mnist))
+            texts = [read(n.rgba, predict).text for n in written]
+            right = _share(t == n.text for t, n in zip(texts, written, strict=True))
+            rows[f"{band}, {source} ({count})"] = ({"right": right}, count, texts)
     return rows
 
 
@@ -154,16 +172,19 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="2,000 of the 10k, 200 per robustness row")
     parser.add_argument("--save", type=Path, help="write the figures and every reading as JSON")
     parser.add_argument("--against", type=Path, help="compare with a run saved by --save")
+    parser.add_argument("--model", type=Path, default=MODEL, help="the ONNX model to read with (default: the shipped one)")
     parser.add_argument(
         "--only",
-        choices=["mnist", "numbers", "straight"],
+        choices=["mnist", "numbers", "people", "straight"],
         action="append",
         help="only these groups of rows (repeatable)",
     )
     args = parser.parse_args()
-    predict = load(MODEL)
-    groups = args.only or ["mnist", "numbers", "straight"]
+    predict = load(args.model)
+    groups = args.only or ["mnist", "numbers", "people", "straight"]
     rows: dict[str, Row] = {}
+    if "people" in groups:
+        rows |= people_rows(predict)
     if "numbers" in groups:
         rows |= number_rows(predict)
     if "straight" in groups:

@@ -9,8 +9,9 @@ Two halves, because the page's model call is asynchronous (onnxruntime-web) whil
 Recognition is one scored search. pyapp.segment lays out every candidate piece of the pad (each group of
 ink whole, spans between cuts where digits may touch, neighbouring groups joined where they may be one
 broken digit) on a line of nodes; a reading is a path of pieces from the first node to the last. Each piece
-scores the model's log-probability of its top digit plus the named priors of `_prior`; `decide` keeps the
-path with the highest sum. Only then are refusals judged, on the pieces of that path: a line or a scribble
+scores the model's log-probability of its top digit (the model has an eleventh class, NOT_ONE, for pieces
+that are not one digit, so a blob of two digits or a fragment scores low); `decide` keeps the path with
+the highest sum. Only then are refusals judged, on the pieces of that path: a line or a scribble
 there makes the text "" (a piece that looks like one carries the NOT_A_DIGIT prior, so any reading
 without such a piece is preferred: a 7 that reads well whole is never refused because cutting off its bar
 gives a line). A group that is a dot is passed over.
@@ -27,9 +28,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from pyapp.config import MODEL_SIDE
+from pyapp.config import DIGITS, MODEL_SIDE, NOT_ONE
 from pyapp.preprocess import ink_from_rgba, normalise_ink
-from pyapp.segment import DIGIT_ASPECT, LINE_ASPECT, MASK_THRESHOLD, SMALL_SIDE, WIDE, Piece, layout
+from pyapp.segment import DIGIT_ASPECT, LINE_ASPECT, MASK_THRESHOLD, SMALL_SIDE, layout, thickness
 
 # The model's answer on a piece: below SURE it may be wrong (the digit is still shown, with a hint naming
 # the runner-up, "Probably a 4, but it could be a 9", and an amber box); below MIN_CONFIDENCE it is
@@ -39,26 +40,12 @@ from pyapp.segment import DIGIT_ASPECT, LINE_ASPECT, MASK_THRESHOLD, SMALL_SIDE,
 # 0.4 fewer than half are right.
 SURE = 0.6
 MIN_CONFIDENCE = 0.4
-# The priors of the search, added to the model's log(top probability) for each piece of a reading (see
-# _prior). "touching", "separated", "single", "10k" and "narrow pen" as in pyapp/segment.py's constants
-# ("single": of 400 single MNIST digits, how many are cut); all from bench/recognition.py.
-# - PIECE_COST per piece: a group is cut, or two groups read apart, only when the model is clearly surer of
-#   the pieces than of the whole. At 0: touching 80.0% (77.75%), but 10k 99.61% (99.65%) and narrow pen
-#   96.9% (97.2%): broken digits read as two; at 1 (UNSURE_COST's): touching 71.0%;
-# - SHAPE_COST for a piece not shaped like a digit: per height it is wider than segment.WIDE (two touching
-#   digits read as one wide "digit"), and once when it is under SHORT_PIECE of the typical digit's height (a
-#   fragment, or a stroke cut off a digit). One cost for both (both were 4.0); at 3 (CUT_COST's): touching
-#   73.75%. The short piece's at 0: 10k 99.62%, narrow pen 96.7%: broken digits read as a digit and a "1".
-#   SHORT_PIECE at 0.8 (segment.PARTIAL's): touching 75.5%, separated 97.0% (98.0%);
-# - CUT_COST times the ink its left cut goes through (segment.Piece.cut_ink): touching digits meet in a thin
-#   joint, a wide digit cut in two loses whole strokes. At 0: touching 83.75% but separated 95.3% and 7
-#   single digits cut (0); at 4 (SHAPE_COST's): touching 74.25%;
-# - UNSURE_COST for a piece the model is below SURE on: touching 76.5% / 77.0% / 77.75% at 0 / 0.5 / 1.
-PIECE_COST = 0.25
-SHAPE_COST = 4.0
-CUT_COST = 3.0
-SHORT_PIECE = 0.5
-UNSURE_COST = 1.0
+# The search scores each piece by the model alone: its log-probability of being one digit, and that digit
+# (the model's NOT_ONE class takes the rest: two digits or parts of them, a fragment, a neighbour's stroke
+# through its box; trained on the very pieces pyapp.segment offers, training/numbers.py). The five priors
+# that stood in for that judgement before (a cost per piece, for a wide or short piece, for ink a cut goes
+# through, for an unsure piece) are gone: bench/recognition.py's figures before and after are in
+# docs/benchmarks.md.
 # Not tuned: a piece that looks like a line, a scribble or a dot costs this, far more than a piece's
 # log-probability (at least log(1e-6)) and other priors, so a reading without such pieces wins when there is one.
 NOT_A_DIGIT = 100.0
@@ -152,7 +139,7 @@ def _ordinal(index: int) -> str:
     return f"{number}{ORDINALS[number % 10 - 1][1:]}"
 
 
-def _reduce(ink: np.ndarray) -> tuple[np.ndarray, int]:
+def reduce_pad(ink: np.ndarray) -> tuple[np.ndarray, int]:
     """Average a very large pad down by an integer factor; returns (ink, factor)."""
     factor = -(-max(ink.shape) // MAX_WORK_SIDE)
     if factor <= 1:
@@ -168,16 +155,6 @@ def _reduce(ink: np.ndarray) -> tuple[np.ndarray, int]:
     return total / np.float32(factor * factor), factor
 
 
-def _thickness(mask: np.ndarray) -> float:
-    """Stroke width of a mark: twice its area over its outline (w for a long stroke, d/2 for a disc)."""
-    inner = mask.copy()
-    inner[1:-1, 1:-1] &= mask[:-2, 1:-1] & mask[2:, 1:-1] & mask[1:-1, :-2] & mask[1:-1, 2:]
-    inner[[0, -1], :] = False
-    inner[:, [0, -1]] = False
-    outline = int(mask.sum() - inner.sum())
-    return 2.0 * float(mask.sum()) / max(outline, 1)
-
-
 def _median_crossings(mask: np.ndarray, axis: int) -> float:
     """Median, over the lines along `axis` that meet ink, of how many separate strokes each line crosses."""
     lines = mask if axis == 0 else mask.T
@@ -188,13 +165,13 @@ def _median_crossings(mask: np.ndarray, axis: int) -> float:
     return (float(crossed[(crossed.size - 1) // 2]) + float(crossed[crossed.size // 2])) / 2
 
 
-def _problem(ink: np.ndarray, pad_side: int) -> str:
+def problem(ink: np.ndarray, pad_side: int) -> str:
     """Why a piece is not a digit ("a dot", "a line", "a scribble"), or "" when it may be one."""
     height, width = ink.shape
     mask = ink >= MASK_THRESHOLD
     long_side = max(height, width)
     # A blot as big as a digit is a scribble (below), not a dot.
-    if long_side < SMALL_SIDE * pad_side and long_side < DOT_LENGTH * _thickness(mask):
+    if long_side < SMALL_SIDE * pad_side and long_side < DOT_LENGTH * thickness(mask):
         return "a dot"
     if width > LINE_ASPECT * height:
         return "a line"
@@ -205,18 +182,6 @@ def _problem(ink: np.ndarray, pad_side: int) -> str:
     if max(_median_crossings(mask, 0), _median_crossings(mask, 1)) > MAX_CROSSINGS:
         return "a scribble"
     return ""
-
-
-def _prior(piece: Piece, problem: str) -> float:
-    """The named priors of one piece (see PIECE_COST): what it costs beyond the model's log-probability."""
-    top, left, bottom, right = piece.box
-    height = max(piece.height, 1)
-    cost = PIECE_COST + SHAPE_COST * max(0.0, (right - left) / height - WIDE) + CUT_COST * piece.cut_ink
-    if bottom - top < SHORT_PIECE * height:
-        cost += SHAPE_COST
-    if problem:
-        cost += NOT_A_DIGIT
-    return -cost
 
 
 def _scaled(box: tuple[int, int, int, int], factor: int) -> tuple[int, int, int, int]:
@@ -230,7 +195,7 @@ def prepare(rgba: np.ndarray) -> Prepared:
         raise ValueError(f"expected an RGBA array of shape (H, W, 4), got {pixels.shape}")
     if pixels.shape[0] == 0 or pixels.shape[1] == 0:
         return _refused("Draw a digit")
-    work, factor = _reduce(ink_from_rgba(_as_numbers(pixels)))
+    work, factor = reduce_pad(ink_from_rgba(_as_numbers(pixels)))
     found = layout(work)
     pad_side = min(work.shape)
     options: list[Option] = []
@@ -240,15 +205,15 @@ def prepare(rgba: np.ndarray) -> Prepared:
         if piece.ink is None:  # a span with no ink of its own: crossing it reads nothing
             options.append(Option(piece.start, piece.end, -1, box, 0.0))
             continue
-        problem = _problem(piece.ink, pad_side)
-        if problem == "a dot" and piece.kind == "whole":  # a click or a speck on its own: passed over
+        mark = problem(piece.ink, pad_side)
+        if mark == "a dot" and piece.kind == "whole":  # a click or a speck on its own: passed over
             options.append(Option(piece.start, piece.end, -1, box, 0.0))
             continue
         row = -1
-        if not problem:  # a piece that is no digit needs no reading: its prior already rules it out
+        if not mark:  # a piece that is no digit needs no reading: NOT_A_DIGIT already rules it out
             row = len(images)
             images.append(normalise_ink(piece.ink))
-        options.append(Option(piece.start, piece.end, row, box, _prior(piece, problem), problem))
+        options.append(Option(piece.start, piece.end, row, box, -NOT_A_DIGIT if mark else 0.0, mark))
     if not options:
         return _refused("Draw a digit")
     batch = np.stack(images)[..., None].astype(np.float32) if images else _empty_batch()
@@ -369,15 +334,16 @@ def decide(prepared: Prepared, probabilities: np.ndarray | None, taught: np.ndar
     if prepared.hint:
         return Reading("", [], prepared.hint)
     count = prepared.batch.shape[0]
-    probs = np.zeros((0, 10), np.float32)
+    probs = np.zeros((0, DIGITS), np.float32)
     if count:
         probs = np.asarray(probabilities, dtype=np.float32).reshape(count, -1)
-    if probs.shape[1] != 10:
-        raise ValueError(f"expected probabilities of shape ({count}, 10), got {probs.shape}")
-    probs = np.nan_to_num(probs, nan=0.0, posinf=0.0, neginf=0.0)  # a broken row reads as a guess
+    if probs.shape[1] not in (DIGITS, NOT_ONE + 1):  # a model without the NOT_ONE class still reads
+        raise ValueError(f"expected probabilities of shape ({count}, {NOT_ONE + 1}), got {probs.shape}")
+    # The ten digits' probabilities; what they leave is the model's belief that the piece is not one digit.
+    probs = np.nan_to_num(probs[:, :DIGITS], nan=0.0, posinf=0.0, neginf=0.0)  # a broken row reads as a guess
     effective, taught_rows = _as_taught(probs, taught)
     top = effective.max(axis=1, initial=0.0)
-    scores = np.log(np.maximum(top, 1e-6)) - UNSURE_COST * (top < SURE)
+    scores = np.log(np.maximum(top, 1e-6))
     marks = [o for o in _best_path(prepared, scores) if o.row >= 0 or o.problem]  # not the dots passed over
     refusal = _refusal(marks)
     if refusal:

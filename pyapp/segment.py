@@ -71,8 +71,14 @@ MIN_PIECE = 0.1
 # Bounds on the work, not tuned: at most MAX_CUTS cuts per group, MAX_JOIN groups in one joined piece (a 3
 # whose pen skipped twice; pairs only: narrow pen 96.3%), MAX_PIECES pieces per pad (each is a row of the
 # model's one batch; over budget, a group is offered whole only), MAX_DIGITS groups.
-MAX_CUTS = 8
+MAX_CUTS = 16
 MAX_JOIN = 3
+# A bound, not tuned: how far a hand leans, x shift per unit of height (people write about -0.1..0.45).
+MAX_SLANT = 0.6
+# Cuts lean as the writing does, or this much more or less: whichever crosses least ink.
+LEAN_STEP = 0.2
+# A joint where two digits touch: a cut there crosses at most this many stroke widths of ink.
+JOINT = 1.5
 MAX_PIECES = 120
 MAX_DIGITS = 40
 
@@ -88,7 +94,6 @@ class Piece:
     end: int  # node it ends at
     height: int  # what its width and height are measured against: its group's height, at least the typical digit's
     kind: str = "whole"  # "whole" (one group), "span" (between cuts of one group) or "join" (two groups)
-    cut_ink: float = 0.0  # ink its left cut goes through, as a share of the group's median column (0 at an edge)
 
 
 @dataclass(frozen=True)
@@ -187,8 +192,8 @@ def _merge_overlapping(left: np.ndarray, right: np.ndarray, group: np.ndarray) -
     """Join groups whose column ranges overlap strongly, repeating as the joined ranges grow."""
     while True:
         ids, index = np.unique(group, return_inverse=True)
-        g_left = np.full(ids.size, np.iinfo(np.int64).max)
-        g_right = np.zeros(ids.size, dtype=np.int64)
+        g_left = np.full(ids.size, np.inf)
+        g_right = np.full(ids.size, -np.inf)
         np.minimum.at(g_left, index, left)
         np.maximum.at(g_right, index, right)
         shared = np.minimum(g_right[:, None], g_right[None, :]) - np.maximum(g_left[:, None], g_left[None, :])
@@ -220,8 +225,40 @@ def _typical_height(heights: np.ndarray, pixels: np.ndarray) -> float:
     return float(heights[order][np.searchsorted(cumulative, cumulative[-1] / 2)])
 
 
-def group_components(comps: _Components) -> tuple[np.ndarray, float]:
-    """Digit group per component (-1 = noise, dropped), and the typical digit's height."""
+def writing_slant(comps: _Components, large: np.ndarray) -> float:
+    """How far the writing leans (x shift per unit of height, positive when the tops lean right), from the
+    large components' second moments pooled: a slanted 1, 0 or 8 leans as its hand does. Clipped to
+    +-MAX_SLANT; a lone 7 or 2 reads as slanted by its diagonal, which only tilts the cuts offered."""
+    rows, cols = np.nonzero(comps.labels)
+    owner = comps.labels[rows, cols] - 1
+    keep = np.isin(owner, large)
+    if not keep.any():
+        return 0.0
+    rows, cols, owner = rows[keep].astype(np.float64), cols[keep].astype(np.float64), owner[keep]
+    count = np.bincount(owner)
+    seen = count > 0
+    mean_y = np.bincount(owner, rows)[seen] / count[seen]
+    mean_x = np.bincount(owner, cols)[seen] / count[seen]
+    index = np.cumsum(seen) - 1  # component id -> its row among the seen ones
+    dy, dx = rows - mean_y[index[owner]], cols - mean_x[index[owner]]
+    variance = float((dy * dy).sum())
+    return float(np.clip(-(dx * dy).sum() / variance, -MAX_SLANT, MAX_SLANT)) if variance > 0 else 0.0
+
+
+def deslanted_columns(comps: _Components, slant: float, middle: float) -> tuple[np.ndarray, np.ndarray]:
+    """Each component's column range [left, right) with the writing's slant taken out: x + slant * (y - middle)."""
+    rows, cols = np.nonzero(comps.labels)
+    owner = comps.labels[rows, cols] - 1
+    shifted = cols + slant * (rows - middle)
+    left = np.full(comps.pixels.size, np.inf)
+    right = np.full(comps.pixels.size, -np.inf)
+    np.minimum.at(left, owner, shifted)
+    np.maximum.at(right, owner, shifted + 1)
+    return left, right
+
+
+def group_components(comps: _Components) -> tuple[np.ndarray, float, float]:
+    """Digit group per component (-1 = noise, dropped), the typical digit's height and the writing's slant."""
     count = comps.pixels.size
     heights = comps.bottom - comps.top
     sides = np.maximum(heights, comps.right - comps.left)
@@ -230,8 +267,10 @@ def group_components(comps: _Components) -> tuple[np.ndarray, float]:
     # Noise can make thousands of pieces: only the largest MAX_DIGITS can be digits, which bounds the work.
     small[np.argsort(-comps.pixels, kind="stable")[MAX_DIGITS:]] = True
     large = np.flatnonzero(~small)
+    slant = writing_slant(comps, large)
+    left, right = deslanted_columns(comps, slant, comps.labels.shape[0] / 2)
     group = np.full(count, -1)
-    group[large] = _merge_overlapping(comps.left[large], comps.right[large], np.arange(large.size))
+    group[large] = np.arange(large.size)
     pieces = np.flatnonzero(small)
     if pieces.size:
         # Fragments of a broken stroke lie next to their digit; specks far from every digit are noise.
@@ -239,7 +278,7 @@ def group_components(comps: _Components) -> tuple[np.ndarray, float]:
         nearest = gaps.argmin(axis=1)
         near = gaps[np.arange(pieces.size), nearest] <= NEAR * digit_height
         group[pieces[near]] = group[large[nearest[near]]]
-    return group, digit_height
+    return group, digit_height, slant
 
 
 
@@ -260,12 +299,32 @@ class _Group:
     box: tuple[int, int, int, int]
     ink: np.ndarray  # the pad's ink in box, other groups' ink zeroed (the rim of its own strokes kept)
     mask: np.ndarray  # its stroke pixels in box
+    along: np.ndarray  # each pixel's column in box with the writing's slant taken out (float, from 0)
+    origin: float  # the pad's deslanted column where `along` is 0
+
+    @property
+    def columns(self) -> tuple[float, float]:
+        """Its deslanted column range, [left, right), on the pad's deslanted axis."""
+        return self.origin, self.origin + float(self.along[self.mask].max(initial=0.0)) + 1
 
 
-def _crop(group: _Group, start: int, stop: int) -> tuple[tuple[int, int, int, int], np.ndarray] | None:
-    """(box in the pad, ink) of a group's columns [start, stop) (local to its box); None without ink."""
-    part = np.zeros_like(group.mask)
-    part[:, start:stop] = group.mask[:, start:stop]
+Cut = tuple[float, float]  # a straight cut through a group: (its column at the group's middle row, its lean)
+
+
+def _side(group: _Group, cut: Cut) -> np.ndarray:
+    """Which of the group's pixels lie right of a cut (at or past it)."""
+    column, lean = cut
+    rows, cols = np.indices(group.mask.shape, dtype=np.float64)
+    return cols + lean * (rows - (group.mask.shape[0] - 1) / 2) >= column
+
+
+def _crop(group: _Group, start: Cut | None, stop: Cut | None) -> tuple[tuple[int, int, int, int], np.ndarray] | None:
+    """(box in the pad, ink) of a group's pixels between two cuts (None: the group's edge); None without ink."""
+    part = group.mask.copy()
+    if start is not None:
+        part &= _side(group, start)
+    if stop is not None:
+        part &= ~_side(group, stop)
     found = mask_box(part)
     if found is None:
         return None
@@ -276,67 +335,103 @@ def _crop(group: _Group, start: int, stop: int) -> tuple[tuple[int, int, int, in
     return (top + p_top, left + p_left, top + p_bottom, left + p_right), ink
 
 
-def _cuts(profile: np.ndarray, height: int) -> list[int]:
-    """Columns where a group may hold touching digits that meet: where its width says neighbours would meet
-    (DIGIT_ASPECT apart; overlapping digits meet where their strokes pile up, not in a valley), then the
-    deepest valleys of its column ink, two per digit's width at most, never closer than MIN_PIECE heights."""
-    width = profile.size
+def _profiles(group: _Group, leans: list[float]) -> tuple[np.ndarray, int]:
+    """Ink crossed by a cut of each lean (rows) at each column of the middle row (columns, from -margin)."""
+    height, width = group.mask.shape
+    rows, cols = np.nonzero(group.mask)
+    middle = (height - 1) / 2
+    margin = int(np.ceil(MAX_SLANT * height / 2)) + 1
+    size = width + 2 * margin
+    profiles = np.zeros((len(leans), size))
+    for k, lean in enumerate(leans):
+        columns = np.clip(np.floor(cols + lean * (rows - middle)).astype(np.int64) + margin, 0, size - 1)
+        profiles[k] = np.convolve(np.bincount(columns, minlength=size), np.ones(3) / 3, mode="same")
+    return profiles, margin
+
+
+def thickness(mask: np.ndarray) -> float:
+    """Stroke width of a mark: twice its area over its outline (w for a long stroke, d/2 for a disc)."""
+    inner = mask.copy()
+    inner[1:-1, 1:-1] &= mask[:-2, 1:-1] & mask[2:, 1:-1] & mask[1:-1, :-2] & mask[1:-1, 2:]
+    inner[[0, -1], :] = False
+    inner[:, [0, -1]] = False
+    outline = int(mask.sum() - inner.sum())
+    return 2.0 * float(mask.sum()) / max(outline, 1)
+
+
+def _cuts(group: _Group, slant: float) -> list[Cut]:
+    """Straight cuts where a group may hold touching digits that meet: where its width says neighbours would
+    meet (DIGIT_ASPECT apart, along the writing's slant; overlapping digits meet where their strokes pile up,
+    not in a valley), then the deepest valleys of the ink a cut crosses, each cut leaning as the writing does
+    or up to LEAN_STEP either way, whichever crosses least ink; two per digit's width at most, never closer
+    than MIN_PIECE heights."""
+    height = group.mask.shape[0]
+    start, stop = group.columns
+    width = stop - start
     least = max(2, int(round(MIN_PIECE * height)))
-    if width < WIDE * height or width > LINE_ASPECT * height or width < 2 * least:
+    if width > LINE_ASPECT * height or width < 2 * least:
         return []
-    parts = max(2, int(round(width / (DIGIT_ASPECT * height))))
-    even = [round(k * width / n) for n in (parts, parts - 1, parts + 1) if n >= 2 for k in range(1, n)]
-    smooth = np.convolve(profile, np.ones(3) / 3, mode="same")
-    inner = smooth[1:-1]
-    valleys = np.flatnonzero((inner <= smooth[:-2]) & (inner <= smooth[2:])) + 1
-    valleys = valleys[np.argsort(smooth[valleys], kind="stable")]  # deepest first
-    ordered = [*even[: parts - 1], *(int(v) for v in valleys), *even[parts - 1 :]]
-    wanted = min(MAX_CUTS, int(round(2 * width / (DIGIT_ASPECT * height))))
+    leans = [float(np.clip(slant + step, -MAX_SLANT, MAX_SLANT)) for step in (0.0, -LEAN_STEP, LEAN_STEP)]
+    profiles, margin = _profiles(group, leans)
+    crossed = profiles.min(axis=0)
+    inked = np.flatnonzero(profiles[0] > 0)
+    first, last = int(inked[0]), int(inked[-1]) + 1  # the writing's extent along its slant
+    inner = crossed[1:-1]
+    valleys = np.flatnonzero((inner <= crossed[:-2]) & (inner <= crossed[2:])) + 1
+    valleys = valleys[np.argsort(crossed[valleys], kind="stable")]  # deepest first
+    if width < WIDE * height:
+        # As narrow as one digit, but maybe two narrow ones that touch ("10", "11"): only thin joints, where
+        # a cut crosses no more ink than one stroke does.
+        ordered = [int(v) for v in valleys if crossed[v] <= JOINT * thickness(group.mask)]
+    else:
+        parts = max(2, int(round(width / (DIGIT_ASPECT * height))))
+        splits = [n for n in (parts, parts - 1, parts + 1) if n >= 2]
+        even = [first + round(k * (last - first) / n) for n in splits for k in range(1, n)]
+        ordered = [*even[: parts - 1], *(int(v) for v in valleys), *even[parts - 1 :]]
+    wanted = min(MAX_CUTS, int(round(4 * width / (DIGIT_ASPECT * height))))
     chosen: list[int] = []
     for column in ordered:
         if len(chosen) >= wanted:
             break
-        if least <= column <= width - least and all(abs(column - c) >= least for c in chosen):
+        if first + least <= column <= last - least and all(abs(column - c) >= least for c in chosen):
             chosen.append(column)
-    return sorted(chosen)
+    return [(float(c - margin), leans[int(profiles[:, c].argmin())]) for c in sorted(chosen)]
 
 
-def _spans(group: _Group, first: int, budget: int, digit_height: float) -> list[Piece]:
+def _spans(group: _Group, first: int, budget: int, digit_height: float, slant: float) -> list[Piece]:
     """The group whole (from node `first` to its last node) and, when it may hold touching digits, its
     spans between cuts no wider than MAX_SPAN heights; over `budget` spans, the group whole only."""
     top, left, bottom, right = group.box
-    height, width = bottom - top, right - left
-    profile = group.mask.sum(axis=0).astype(np.float64)
-    nodes = [0, *_cuts(profile, height), width]
-    last = len(nodes) - 1
-    spans = [(i, j) for i in range(last) for j in range(i + 1, last + 1) if nodes[j] - nodes[i] <= MAX_SPAN * height]
+    height = bottom - top
+    cuts: list[Cut | None] = [None, *_cuts(group, slant), None]
+    last = len(cuts) - 1
+    rows, cols = np.nonzero(group.mask)
+    along = cols + slant * (rows - (height - 1) / 2)  # the group's extent at its middle row, along the slant
+    at = [float(along.min()), *(c[0] for c in cuts[1:-1]), float(along.max()) + 1]
+    spans = [(i, j) for i in range(last) for j in range(i + 1, last + 1) if at[j] - at[i] <= MAX_SPAN * height]
     if len(spans) > budget:
-        nodes, last, spans = [0, width], 1, []
-    typical = max(float(np.median(profile[profile > 0])), 1.0)
-    cut_ink = [0.0, *(float(profile[c - 1 : c + 1].min()) / typical for c in nodes[1:-1])]
+        cuts, last, spans = [None, None], 1, []
     reference = max(height, int(digit_height))
     pieces = [Piece(group.box, group.ink, first, first + last, reference)]
     for i, j in spans:
         if (i, j) == (0, last):
             continue
-        found = _crop(group, nodes[i], nodes[j])
-        box, ink = found if found is not None else ((top, left + nodes[i], bottom, left + nodes[j]), None)
-        pieces.append(Piece(box, ink, first + i, first + j, reference, "span", cut_ink[i]))
+        found = _crop(group, cuts[i], cuts[j])
+        box, ink = found if found is not None else (group.box, None)
+        pieces.append(Piece(box, ink, first + i, first + j, reference, "span"))
     return pieces
 
 
 def _joinable(a: _Group, b: _Group) -> bool:
-    """Whether two neighbouring groups may be one broken digit: stacked, or one clearly shorter, and close
-    in columns, and together no wider than two wide digits (a 5 whose bar sticks out to the right). Digits in
-    a line are side by side and about equally tall, so they are not offered as one."""
-    (a_top, a_left, a_bottom, a_right), (b_top, b_left, b_bottom, b_right) = a.box, b.box
-    shorter, taller = sorted((a_bottom - a_top, b_bottom - b_top))
-    shared_rows = min(a_bottom, b_bottom) - max(a_top, b_top)
+    """Whether two neighbouring groups may be one broken digit: close in (deslanted) columns, and together
+    no wider than two wide digits (a 5 whose bar sticks out to the right). Whether they are one digit or two
+    is the model's call (its NOT_ONE class)."""
+    (a_top, _, a_bottom, _), (b_top, _, b_bottom, _) = a.box, b.box
+    (a_left, a_right), (b_left, b_right) = a.columns, b.columns
     height = max(a_bottom, b_bottom) - min(a_top, b_top)
     width = max(a_right, b_right) - min(a_left, b_left)
     column_gap = max(a_left, b_left) - min(a_right, b_right)
-    apart = shared_rows <= OVERLAP * shorter or shorter < PARTIAL * taller
-    return apart and width <= 2 * WIDE * height and column_gap <= NEAR * height
+    return width <= 2 * WIDE * height and column_gap <= NEAR * height
 
 
 def _joined(groups: list[_Group], start: int, end: int, digit_height: float) -> Piece:
@@ -350,14 +445,15 @@ def _joined(groups: list[_Group], start: int, end: int, digit_height: float) -> 
     return Piece((top, left, bottom, right), ink, start, end, max(bottom - top, int(digit_height)), "join")
 
 
-def _groups(ink: np.ndarray, threshold: float) -> tuple[list[_Group], float]:
-    """The pad's groups of ink, in reading order (by the middle of their columns, then their top), and the
-    typical digit's height."""
+def _groups(ink: np.ndarray, threshold: float) -> tuple[list[_Group], float, float]:
+    """The pad's groups of ink, in reading order (by the middle of their deslanted columns, then their top),
+    the typical digit's height and the writing's slant."""
     mask = ink >= threshold
     if not mask.any():
-        return [], 0.0
+        return [], 0.0, 0.0
     comps = components(mask)
-    group, digit_height = group_components(comps)
+    group, digit_height, slant = group_components(comps)
+    middle = mask.shape[0] / 2
     # Group id per pixel through a lookup table (label 0, the background, maps to -1 like noise).
     group_image = np.concatenate(([-1], group))[comps.labels]
     groups = []
@@ -366,19 +462,22 @@ def _groups(ink: np.ndarray, threshold: float) -> tuple[list[_Group], float]:
         top, left, bottom, right = mask_box(own)
         local = own[top:bottom, left:right]
         crop = ink[top:bottom, left:right] * _dilate(local)
-        groups.append(_Group((top, left, bottom, right), crop, local))
-    return sorted(groups, key=lambda g: (g.box[1] + g.box[3], g.box[0])), digit_height
+        rows = np.arange(top, bottom, dtype=np.float64)[:, None]
+        along = np.arange(right - left, dtype=np.float64)[None, :] + slant * (rows - middle)
+        offset = float(along[local].min())
+        groups.append(_Group((top, left, bottom, right), crop, local, along - offset, left + offset))
+    return sorted(groups, key=lambda g: (sum(g.columns), g.box[0])), digit_height, slant
 
 
 def layout(ink: np.ndarray, threshold: float = MASK_THRESHOLD, max_pieces: int = MAX_PIECES) -> Layout:
     """Every candidate piece of a pad's ink (2-D, values in [0, 1]): each group whole, the spans of groups
     that may hold touching digits, and runs of neighbouring groups joined; at most about max_pieces pieces."""
-    groups, digit_height = _groups(np.asarray(ink, dtype=np.float32), threshold)
+    groups, digit_height, slant = _groups(np.asarray(ink, dtype=np.float32), threshold)
     pieces: list[Piece] = []
     edges = [0]  # node at each group's left edge, then the last group's right edge
     budget = max(0, max_pieces - 3 * len(groups))  # the wholes and joins come first
     for group in groups:
-        spans = _spans(group, edges[-1], budget, digit_height)
+        spans = _spans(group, edges[-1], budget, digit_height, slant)
         budget -= len(spans) - 1
         pieces.extend(spans)
         edges.append(spans[0].end)

@@ -9,8 +9,9 @@ import pytest
 from PIL import Image, ImageDraw
 
 from pyapp import recognize
+from pyapp.config import CLASSES, NOT_ONE
 from pyapp.preprocess import ink_from_rgba
-from pyapp.recognize import MIN_CONFIDENCE, SURE, Option, Prepared, _prior, decide, prepare, read
+from pyapp.recognize import MIN_CONFIDENCE, SURE, Option, Prepared, decide, prepare, read
 from pyapp.segment import Piece, layout
 from tests.helpers import (
     MODEL,
@@ -218,43 +219,51 @@ def narrow_sure(batch: np.ndarray) -> np.ndarray:
     return probabilities
 
 
-def _option(box: tuple[int, int, int, int], start: int, end: int, row: int, height: int, **kind) -> Option:
-    """An option as prepare makes it, from a piece of that box (its priors from recognize._prior)."""
-    ink = np.ones((box[2] - box[0], box[3] - box[1]), np.float32)
-    return Option(start, end, row, box, _prior(Piece(box, ink, start, end, height, **kind), ""))
+def _option(box: tuple[int, int, int, int], start: int, end: int, row: int) -> Option:
+    """An option as prepare makes it for a piece that may be a digit: scored by the model alone."""
+    return Option(start, end, row, box, 0.0)
 
 
-def _two_ways(cut_ink: float) -> Prepared:
+def _two_ways() -> Prepared:
     """One group 110 px wide, 100 tall: whole (row 0), or cut at column 55 into rows 1 and 2."""
     options = [
-        _option((0, 0, 100, 110), 0, 2, 0, 100),
-        _option((0, 0, 100, 55), 0, 1, 1, 100, kind="span"),
-        _option((0, 55, 100, 110), 1, 2, 2, 100, kind="span", cut_ink=cut_ink),
+        _option((0, 0, 100, 110), 0, 2, 0),
+        _option((0, 0, 100, 55), 0, 1, 1),
+        _option((0, 55, 100, 110), 1, 2, 2),
     ]
     return Prepared(np.zeros((3, 28, 28, 1), np.float32), options, 3)
 
 
-def _rows(whole: float) -> np.ndarray:
-    probs = np.full((3, 10), 0.0, dtype=np.float32)
-    probs[0, 8], probs[0, 3] = whole, 1 - whole
-    probs[1, 1], probs[2, 7] = 0.98, 0.97
+def _rows(whole: float, halves: float = 0.98, runner_up: int = NOT_ONE) -> np.ndarray:
+    """The model's eleven classes: the whole an 8 at `whole` (the rest on runner_up), the halves a 1 and a 7
+    at `halves` (the rest: not one digit)."""
+    probs = np.full((3, CLASSES), 0.0, dtype=np.float32)
+    probs[0, 8], probs[0, runner_up] = whole, 1 - whole
+    probs[1, 1], probs[2, 7] = halves, halves
+    probs[1:, NOT_ONE] = 1 - halves
     return probs
 
 
-def test_decide_cuts_a_group_when_the_pieces_are_clearly_surer() -> None:
-    reading = decide(_two_ways(cut_ink=0.2), _rows(whole=0.45))
+def test_decide_cuts_a_group_when_the_model_says_the_whole_is_not_one_digit() -> None:
+    reading = decide(_two_ways(), _rows(whole=0.45))
     assert reading.text == "17" and [d.box for d in reading.digits] == [(0, 0, 100, 55), (0, 55, 100, 110)]
     assert [d.label for d in reading.digits] == [1, 7]
 
 
-def test_decide_keeps_a_group_whole_when_the_model_is_sure_of_it() -> None:
-    reading = decide(_two_ways(cut_ink=0.2), _rows(whole=0.95))
+def test_decide_keeps_a_group_whole_when_the_halves_are_not_digits() -> None:
+    reading = decide(_two_ways(), _rows(whole=0.95, halves=0.2))
     assert reading.text == "8" and [d.box for d in reading.digits] == [(0, 0, 100, 110)]
 
 
-def test_decide_does_not_cut_through_thick_ink() -> None:
-    reading = decide(_two_ways(cut_ink=1.5), _rows(whole=0.45))  # a wide digit, not two: say it is doubtful
-    assert reading.text == "3" and len(reading.digits) == 1 and reading.hint == "Probably a 3, but it could be an 8"
+def test_a_doubtful_whole_stays_whole_when_its_halves_are_fragments() -> None:
+    reading = decide(_two_ways(), _rows(whole=0.45, halves=0.05, runner_up=3))  # a wide 8, or a 3: not two
+    assert reading.text == "8" and len(reading.digits) == 1 and reading.hint == "Probably an 8, but it could be a 3"
+
+
+def test_the_bars_show_the_ten_digits_and_not_one_digit_takes_the_rest() -> None:
+    reading = decide(_two_ways(), _rows(whole=0.45))
+    assert all(d.probabilities.shape == (10,) for d in reading.digits)
+    assert reading.digits[0].probabilities.sum() == pytest.approx(0.98)
 
 
 def five_with_a_floating_bar(thickness: int = 12) -> np.ndarray:
@@ -269,9 +278,9 @@ def _stacked(bar: float, body: float, whole: float) -> tuple[Prepared, np.ndarra
     """Two groups, a bar above a body (rows 0 and 1; the body first, as its columns' middle is further left),
     and the two read as one piece (row 2)."""
     options = [
-        _option((0, 40, 60, 100), 1, 2, 0, 60),
-        _option((70, 30, 170, 100), 0, 1, 1, 100),
-        _option((0, 30, 170, 100), 0, 2, 2, 170, kind="join"),
+        _option((0, 40, 60, 100), 1, 2, 0),
+        _option((70, 30, 170, 100), 0, 1, 1),
+        _option((0, 30, 170, 100), 0, 2, 2),
     ]
     probs = np.full((3, 10), 0.0, dtype=np.float32)
     probs[0, 7], probs[0, 1] = bar, 1 - bar
@@ -294,8 +303,8 @@ def _joins(pad: np.ndarray) -> list[Piece]:
     return [p for p in layout(ink_from_rgba(pad)).pieces if p.kind == "join"]
 
 
-def test_joins_are_offered_only_for_stacked_or_short_neighbours() -> None:
-    assert _joins(number_pad([1, 7, 0])) == []  # digits in a line are never read as one
+def test_joins_are_offered_only_for_close_neighbours() -> None:
+    assert _joins(number_pad([1, 7, 0])) == []  # digits a third of a height apart are never read as one
     (joined,) = _joins(five_with_a_floating_bar(thickness=26))  # a stroke that could be a digit of its own
     assert joined.box[0] <= 26 and joined.box[2] >= 230  # the bar and the body in one piece
 

@@ -91,11 +91,13 @@ def test_seven_with_a_cross_bar_is_one_group() -> None:
     assert len(_wholes(_layout(pad))) == 1
 
 
-def test_broken_stroke_is_one_group() -> None:
+def test_broken_stroke_is_offered_as_one_piece() -> None:
     pad = paint(blank(280, 280), 1, 40, 110, 200, 14)
     pad[100:104] = 255  # two gaps across the stroke, as a skipping pen leaves
     pad[170:173] = 255
-    assert len(_wholes(_layout(pad))) == 1
+    found = _layout(pad)
+    box = ink_box(ink_from_rgba(pad), 0.25)
+    assert any(p.start == 0 and p.end == found.nodes - 1 and p.box == box for p in found.pieces)
 
 
 def test_specks_are_noise() -> None:
@@ -127,7 +129,6 @@ def test_pieces_are_well_formed(digits: list[int]) -> None:
     found = _layout(pad)
     for piece in found.pieces:
         assert 0 <= piece.start < piece.end <= found.nodes - 1 and piece.kind in ("whole", "span", "join")
-        assert piece.cut_ink >= 0 and (piece.kind == "span" or piece.cut_ink == 0)  # only a span has a cut
         if piece.ink is not None:
             top, left, bottom, right = piece.box
             assert piece.ink.shape == (bottom - top, right - left) and 0 < bottom - top <= piece.height

@@ -4,30 +4,35 @@
     python -m training.train --epochs 2 --no-augment --fit train --out none   # a quick look at validation
 
 Every image the model sees went through the page's own normalisation (pyapp.preprocess.normalise_ink), so
-training and the pad agree on size, position and intensity. Seeded end to end (numpy, TF, Keras).
+training and the pad agree on size, position and intensity. Next to MNIST, every epoch holds pieces of
+numbers as people write them (training.numbers: digits drawn with the pad's round pen in people's styles and
+MNIST digits, set close, touching and apart), cut by the reader's own pyapp.segment and labelled by their
+overlap with the true digits: a digit, or NOT_ONE, the eleventh class (two digits or parts of them, a
+fragment). Seeded end to end (numpy, TF, Keras).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import platform
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 
-from pyapp.config import MODEL_PATH, MODEL_SIDE
-from training import augment, import_tensorflow_quietly
+from pyapp.config import CLASSES, MODEL_PATH, MODEL_SIDE, NOT_ONE
+from training import augment, import_tensorflow_quietly, numbers
 from training.data import Mnist, Split, load_mnist
 
 
 @dataclass(frozen=True)
 class Config:
-    epochs: int = 15
+    epochs: int = 10
     batch_size: int = 128
     peak_lr: float = 3e-3
     weight_decay: float = 1e-4
@@ -39,11 +44,14 @@ class Config:
     workers: int = 2
     limit: int = 0  # use only the first N training digits (smoke tests); 0 = all
     quantize: bool = True  # ship the int8 copy when it reads like the float model (training.export.ship)
+    numbers: int = 5000  # numbers written (training.numbers) whose pieces join MNIST; 0 = MNIST only
+    piece_digits: int = 12000  # per epoch, at most this many pieces labelled a digit ...
+    piece_others: int = 12000  # ... and this many labelled NOT_ONE, drawn afresh from the bank each epoch
 
 
 ARCHITECTURE = (
     "CNN: conv5x5(24)-BN-ReLU, maxpool, 2 x [conv3x3(48)-BN-ReLU], maxpool, 2 x [conv3x3(96)-BN-ReLU], "
-    "global average pool, dropout 0.25, dense(10) softmax"
+    "global average pool, dropout 0.25, dense(11) softmax (ten digits and NOT_ONE)"
 )
 
 
@@ -73,7 +81,7 @@ def build_model(seed: int = 0) -> object:
     x = conv(conv(x, 96), 96)
     x = layers.GlobalAveragePooling2D()(x)
     x = layers.Dropout(0.25)(x)
-    outputs = layers.Dense(10, activation="softmax", name="probabilities")(x)
+    outputs = layers.Dense(CLASSES, activation="softmax", name="probabilities")(x)
     return keras.Model(inputs, outputs, name="digits")
 
 
@@ -102,6 +110,31 @@ def epoch_images(base: Split, config: Config, epoch: int) -> np.ndarray:
     )
 
 
+def piece_bank(config: Config, source: Split) -> Split:
+    """Labelled pieces of `config.numbers` numbers (training.numbers), written in worker processes, each
+    chunk with its own seed so the bank does not depend on the number of workers."""
+    chunks = max(1, config.numbers // 500)
+    sizes = [len(c) for c in np.array_split(np.arange(config.numbers), chunks)]
+    context = multiprocessing.get_context("spawn")  # TensorFlow's threads and fork do not mix
+    with ProcessPoolExecutor(config.workers, mp_context=context) as pool:
+        # Each chunk draws its MNIST digits from its own slice: a few MB to send, not the whole split.
+        slices = [(source.images[k::chunks], source.labels[k::chunks]) for k in range(chunks)]
+        parts = list(pool.map(numbers.training_pieces, sizes, [config.seed * 1000 + k for k in range(chunks)], slices))
+    return Split(np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]))
+
+
+def epoch_pieces(bank: Split, config: Config, epoch: int) -> Split:
+    """This epoch's share of the bank: up to piece_digits digit pieces and piece_others NOT_ONE ones."""
+    rng = np.random.default_rng([config.seed, epoch, 77])
+    others = np.flatnonzero(bank.labels == NOT_ONE)
+    digits = np.flatnonzero(bank.labels != NOT_ONE)
+    chosen = np.concatenate([
+        rng.choice(digits, min(len(digits), config.piece_digits), replace=False),
+        rng.choice(others, min(len(others), config.piece_others), replace=False),
+    ])
+    return Split(bank.images[chosen], bank.labels[chosen])
+
+
 def train(
     config: Config, out: Path | None = MODEL_PATH, data: Mnist | None = None
 ) -> tuple[object, dict[str, object]]:
@@ -119,12 +152,17 @@ def train(
     held_out = data.test if config.fit == "all" else data.validation
     held_images = augment.renormalise(held_out.images[: config.limit or None], workers=config.workers)
     held_labels = held_out.labels[: config.limit or None]
-    targets = keras.utils.to_categorical(base.labels, 10)
+    # The bank is written from MNIST's training digits only (never the held-out split), before the fit.
+    bank = piece_bank(config, data.train if config.fit == "train" else base) if config.numbers else None
+    per_epoch = len(base) + (len(epoch_pieces(bank, config, 0)) if bank is not None else 0)
+    if bank is not None:
+        print(f"piece bank: {np.bincount(bank.labels, minlength=CLASSES).tolist()} (digits 0-9, NOT_ONE) "
+              f"in {time.perf_counter() - started:.0f}s", flush=True)
 
     model = build_model(config.seed)
-    steps_per_epoch = -(-len(base) // config.batch_size)
+    steps_per_epoch = -(-per_epoch // config.batch_size)
     compile_model(model, config, steps_per_epoch * config.epochs)
-    print(f"{model.count_params():,} parameters; {len(base):,} digits x {config.epochs} epochs", flush=True)
+    print(f"{model.count_params():,} parameters; {per_epoch:,} images x {config.epochs} epochs", flush=True)
 
     rng = np.random.default_rng(config.seed)
     # The next epoch's digits are rendered (in worker processes) while this epoch trains: TF rarely keeps
@@ -133,11 +171,15 @@ def train(
         upcoming = background.submit(epoch_images, base, config, 0)
         for epoch in range(config.epochs):
             tick = time.perf_counter()
-            images = upcoming.result()
+            images, labels = upcoming.result(), base.labels
             waited = time.perf_counter() - tick
             if epoch + 1 < config.epochs:
                 upcoming = background.submit(epoch_images, base, config, epoch + 1)
-            order = rng.permutation(len(base))  # shuffle here so the seed fixes the order
+            if bank is not None:
+                pieces = epoch_pieces(bank, config, epoch)
+                images, labels = np.concatenate([images, pieces.images]), np.concatenate([labels, pieces.labels])
+            targets = keras.utils.to_categorical(labels, CLASSES)
+            order = rng.permutation(len(images))  # shuffle here so the seed fixes the order
             history = model.fit(  # type: ignore[attr-defined]
                 images[order], targets[order], batch_size=config.batch_size, epochs=1, shuffle=False, verbose=0
             )
@@ -209,12 +251,13 @@ def parse_args() -> tuple[Config, Path | None]:
     parser.add_argument("--fit", choices=["all", "train"], default=defaults.fit)
     parser.add_argument("--seed", type=int, default=defaults.seed)
     parser.add_argument("--limit", type=int, default=0)
+    parser.add_argument("--numbers", type=int, default=defaults.numbers, help="numbers whose pieces join MNIST")
     parser.add_argument("--out", type=Path, default=MODEL_PATH, help="ONNX path; 'none' to skip export")
     parser.add_argument("--no-quantize", action="store_true", help="ship the float model, not its int8 copy")
     args = parser.parse_args()
     config = Config(
         epochs=args.epochs, batch_size=args.batch_size, peak_lr=args.lr, augment=not args.no_augment,
-        fit=args.fit, seed=args.seed, limit=args.limit, quantize=not args.no_quantize,
+        fit=args.fit, seed=args.seed, limit=args.limit, quantize=not args.no_quantize, numbers=args.numbers,
     )
     return config, None if str(args.out) == "none" else args.out
 
