@@ -42,7 +42,7 @@ from tests.helpers import MODEL, mnist_number_pads, mnist_test  # noqa: E402
 from tests.pad import STRAIGHT  # noqa: E402
 from tests.test_recognize import RENDERINGS, straight_digit  # noqa: E402
 from training.evaluate import PAD_SEED, load  # noqa: E402
-from training.numbers import BANDS, BENCH_SEED, SOURCES, numbers  # noqa: E402
+from training.numbers import bench_numbers  # noqa: E402
 from training.pad import VARIATIONS, pad_images  # noqa: E402
 
 Predict = Callable[[np.ndarray], np.ndarray]
@@ -104,14 +104,11 @@ def number_rows(predict: Predict) -> dict[str, Row]:
 
 def people_rows(predict: Predict, count: int = 300) -> dict[str, Row]:
     """Numbers as people write them (training.numbers), per band of gaps and source of digits: read exactly."""
-    mnist = mnist_test()
     rows = {}
-    for band, gap in BANDS.items():
-        for source in SOURCES:
-            written = list(numbers(count, gap, source, BENCH_SEED, mnist))
-            texts = [read(n.rgba, predict).text for n in written]
-            right = _share(t == n.text for t, n in zip(texts, written, strict=True))
-            rows[f"{band}, {source} ({count})"] = ({"right": right}, count, texts)
+    for name, written in bench_numbers(mnist_test(), count).items():
+        texts = [read(n.rgba, predict).text for n in written]
+        right = _share(t == n.text for t, n in zip(texts, written, strict=True))
+        rows[f"{name} ({count})"] = ({"right": right}, count, texts)
     return rows
 
 
@@ -172,7 +169,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="2,000 of the 10k, 200 per robustness row")
     parser.add_argument("--save", type=Path, help="write the figures and every reading as JSON")
     parser.add_argument("--against", type=Path, help="compare with a run saved by --save")
-    parser.add_argument("--model", type=Path, default=MODEL, help="the ONNX model to read with (default: the shipped one)")
+    parser.add_argument("--model", type=Path, default=MODEL, help="the ONNX model to read with (default: shipped)")
     parser.add_argument(
         "--only",
         choices=["mnist", "numbers", "people", "straight"],

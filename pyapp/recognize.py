@@ -11,10 +11,10 @@ ink whole, spans between cuts where digits may touch, neighbouring groups joined
 broken digit) on a line of nodes; a reading is a path of pieces from the first node to the last. Each piece
 scores the model's log-probability of its top digit (the model has an eleventh class, NOT_ONE, for pieces
 that are not one digit, so a blob of two digits or a fragment scores low); `decide` keeps the path with
-the highest sum. Only then are refusals judged, on the pieces of that path: a line or a scribble
-there makes the text "" (a piece that looks like one carries the NOT_A_DIGIT prior, so any reading
-without such a piece is preferred: a 7 that reads well whole is never refused because cutting off its bar
-gives a line). A group that is a dot is passed over.
+the highest sum among the readings with the fewest marks that are no digit (a line, a scribble): so a 7
+that reads well whole is never refused because cutting off its bar gives a line. Only then are refusals
+judged, on the pieces of that path: a line or a scribble there makes the text "". A group that is a dot
+is passed over.
 
 `read(rgba, predict)` does all three for synchronous callers. Nothing here raises for an RGBA array of
 any size (H, W >= 0), dtype or content (NaN, infinities, transparency); only an array that is not
@@ -46,9 +46,6 @@ MIN_CONFIDENCE = 0.4
 # that stood in for that judgement before (a cost per piece, for a wide or short piece, for ink a cut goes
 # through, for an unsure piece) are gone: bench/recognition.py's figures before and after are in
 # docs/benchmarks.md.
-# Not tuned: a piece that looks like a line, a scribble or a dot costs this, far more than a piece's
-# log-probability (at least log(1e-6)) and other priors, so a reading without such pieces wins when there is one.
-NOT_A_DIGIT = 100.0
 # A mark no longer than this many pen widths is a click or a blot, whatever the brush (18..80 px on the
 # page): a disc is 2 widths long, a "1" about 5 even with the widest brush. A small digit written with a
 # thick pen is compact too: at 3 widths, 4.3% of MNIST test digits drawn 28-42 px tall with a thick pen
@@ -61,9 +58,6 @@ DOT_LENGTH = 2.5
 # 16 px wider pen were refused as scribbles (0.85: none, and no more wrong answers). Open zigzag scribbles
 # are caught by MAX_CROSSINGS instead.
 MAX_COVERAGE = 0.85
-# A box whose short side is under half a typical digit's width (segment.DIGIT_ASPECT, in heights) is a bar
-# (a "1"), full by nature, not a filled blob (0.35 before bench/recognition.py: no reading changed).
-MIN_FILL_ASPECT = DIGIT_ASPECT / 2
 # A straight line across a digit meets its strokes at most 3 or 4 times (an 8: 3); a zigzag scribble meets
 # them many times. Above this median count, along columns or rows, the mark is a scribble.
 MAX_CROSSINGS = 5
@@ -81,13 +75,12 @@ Predict = Callable[[np.ndarray], np.ndarray]
 @dataclass(frozen=True)
 class Option:
     """One candidate piece as the search sees it: an edge from node `start` to node `end`, read by the
-    batch's `row` (-1: nothing to read, a dot passed over or a span without ink), with its priors summed."""
+    batch's `row` (-1: nothing to read, a dot passed over or a span without ink)."""
 
     start: int
     end: int
     row: int
     box: tuple[int, int, int, int]  # in the pad's pixels
-    prior: float
     problem: str = ""  # "a line", "a scribble", "a dot" when the piece looks like one; "" when it may be a digit
 
 
@@ -175,8 +168,9 @@ def problem(ink: np.ndarray, pad_side: int) -> str:
         return "a dot"
     if width > LINE_ASPECT * height:
         return "a line"
-    # A filled box is a scribble, but a bar is not (a "1" drawn straight down fills its own thin box).
-    fat = min(height, width) >= MIN_FILL_ASPECT * long_side and min(height, width) > 2
+    # A filled box is a scribble, but a bar is not (a "1" drawn straight down fills its own thin box): a box
+    # whose short side is under half a typical digit's width (segment.DIGIT_ASPECT, in heights) is a bar.
+    fat = min(height, width) >= DIGIT_ASPECT / 2 * long_side and min(height, width) > 2
     if fat and float(mask.mean()) > MAX_COVERAGE:
         return "a scribble"
     if max(_median_crossings(mask, 0), _median_crossings(mask, 1)) > MAX_CROSSINGS:
@@ -203,17 +197,17 @@ def prepare(rgba: np.ndarray) -> Prepared:
     for piece in found.pieces:
         box = _scaled(piece.box, factor)
         if piece.ink is None:  # a span with no ink of its own: crossing it reads nothing
-            options.append(Option(piece.start, piece.end, -1, box, 0.0))
+            options.append(Option(piece.start, piece.end, -1, box))
             continue
         mark = problem(piece.ink, pad_side)
         if mark == "a dot" and piece.kind == "whole":  # a click or a speck on its own: passed over
-            options.append(Option(piece.start, piece.end, -1, box, 0.0))
+            options.append(Option(piece.start, piece.end, -1, box))
             continue
         row = -1
-        if not mark:  # a piece that is no digit needs no reading: NOT_A_DIGIT already rules it out
+        if not mark:  # a piece that is no digit needs no reading: the search avoids it wherever it can
             row = len(images)
             images.append(normalise_ink(piece.ink))
-        options.append(Option(piece.start, piece.end, row, box, -NOT_A_DIGIT if mark else 0.0, mark))
+        options.append(Option(piece.start, piece.end, row, box, mark))
     if not options:
         return _refused("Draw a digit")
     batch = np.stack(images)[..., None].astype(np.float32) if images else _empty_batch()
@@ -295,15 +289,17 @@ def _as_taught(probs: np.ndarray, taught: np.ndarray | None) -> tuple[np.ndarray
 
 
 def _best_path(prepared: Prepared, scores: np.ndarray) -> list[Option]:
-    """The options of the best-scoring path from node 0 to the last node: the sum over its pieces of the
-    model's log(top probability) (scores, per row) and their priors."""
-    best = np.full(prepared.nodes, -np.inf)
-    best[0] = 0.0
+    """The options of the best path from node 0 to the last node: the fewest marks that are no digit (a
+    line, a scribble), then the highest sum of the model's log(top probability) (scores, per row)."""
+    unreachable = (-np.inf, -np.inf)
+    best = [unreachable] * prepared.nodes  # (minus the marks that are no digit, the sum of the scores)
+    best[0] = (0.0, 0.0)
     back: list[Option | None] = [None] * prepared.nodes
     for option in sorted(prepared.options, key=lambda o: o.start):  # every option ends right of its start
-        if best[option.start] == -np.inf:
+        marks, total = best[option.start]
+        if marks == -np.inf:
             continue
-        score = best[option.start] + option.prior + (scores[option.row] if option.row >= 0 else 0.0)
+        score = (marks - bool(option.problem), total + (scores[option.row] if option.row >= 0 else 0.0))
         if score > best[option.end]:
             best[option.end], back[option.end] = score, option
     path, node = [], prepared.nodes - 1

@@ -1,19 +1,21 @@
 """Ink of a whole pad -> the candidate pieces a reading may be made of, for pyapp.recognize to choose among.
 
 Pure numpy (runs unchanged in Pyodide, no scipy). ink -> mask -> 8-connected components (run-length
-union-find) -> groups: strokes sharing columns are one digit's (the bar of a 5, the two strokes of a 4),
-specks near a group join it and far ones are noise -> candidate pieces, laid out on one line of nodes from
-left to right:
+union-find) -> groups: each stroke (component) is an atom, specks near one join it and far ones are
+noise; groups are put in reading order along the writing's slant (`writing_slant`) -> candidate pieces,
+laid out on one line of nodes from left to right:
 
 - each group whole, from its left edge node to its right edge node;
-- for a group wide enough to hold touching digits, its spans between cut columns (one cut generator,
-  `_cuts`), each noting the ink its left cut goes through;
-- two neighbouring groups read as one piece when they may be one broken digit (`_joinable`: a 5 whose bar
-  floats above it, a 4 whose bar stops short of its stem), from the first one's left edge to the second
-  one's right edge.
+- for a group that may hold touching digits, its spans between straight cuts that lean as the writing
+  does (or a little more or less, whichever crosses least ink; one cut generator, `_cuts`): digits that do
+  not touch are never cut, since a cut only ever goes through one group;
+- neighbouring groups read as one piece when they are close (`_joinable`: a 5 whose bar floats above
+  it, a 4 whose stem is a stroke of its own, a stroke the pen skipped), from the first one's left edge to
+  the last one's right edge.
 
-A reading is a path of pieces from node 0 to the last node; recognize scores every path with the model and
-its priors and keeps the best. Nothing here decides which reading is right.
+A reading is a path of pieces from node 0 to the last node; recognize scores every path with the model
+(whose NOT_ONE class says a piece is not one digit) and keeps the best. Nothing here decides which
+reading is right.
 """
 
 from __future__ import annotations
@@ -27,58 +29,51 @@ from pyapp.preprocess import mask_box
 # Tuned constants: each says what set it. "touching" and "separated" are the share of MNIST numbers read
 # exactly (tests/helpers.mnist_number_pads: 400 touching, seed 11; 300 with gaps, seed 1); "10k" is the
 # app's answer on the 10k MNIST test digits painted on a pad (training/evaluate.py); "narrow pen" is the
-# model card's "pen 12 px narrower" row (1,000 digits), where strokes break into many fragments.
+# model card's "pen 12 px narrower" row (1,000 digits), where strokes break into many fragments; "people's
+# numbers" are bench/recognition.py's rows of training/numbers.py's numbers. Figures before the search
+# was scored by the model alone (issue 18) are marked "with the priors".
 
 # Ink at or above this is a pixel of a stroke. Higher than preprocess.INK_THRESHOLD so that paper grain
 # and the faint halo of anti-aliasing do not bridge neighbouring digits; the halo is kept in the crops.
-# At 0.1 (preprocess.INK_THRESHOLD's): touching 69.25% (77.75%), bridged digits read as one.
+# At 0.1 (preprocess.INK_THRESHOLD's), with the priors: touching 69.25% (77.75%), bridged digits read as one.
 MASK_THRESHOLD = 0.25
-# Two parts are one digit when the columns they share are at least this share of the narrower one's (the
-# bar of a 5, a crossed 7); two groups are stacked, maybe one broken digit, when the rows they share are
-# at most this share of the shorter one's. (Both were 0.5 before, as two constants; not re-measured.)
-OVERLAP = 0.5
 # A component is a fragment (a speck, or a piece of a broken stroke) below SMALL_PIXELS of the largest
-# one's pixels, or when its long side is below SMALL_SIDE of the typical digit height. Without SMALL_PIXELS:
-# narrow pen 97.1% -> 96.9%, 10k and numbers unchanged. SMALL_SIDE is also how small a dot is, as a share
-# of the pad's side (recognize._problem); at 0.1 (MIN_PIECE's, for fragments only): 10k 99.64% (99.65%),
-# narrow pen 97.1% (97.2%), and with it a click of the widest brush (0.15 of the pad) would read as a mark.
+# one's pixels, or when its long side is below SMALL_SIDE of the typical digit height. Without SMALL_PIXELS,
+# with the priors: narrow pen 97.1% -> 96.9%, 10k and numbers unchanged. SMALL_SIDE is also how small a dot
+# is, as a share of the pad's side (recognize.problem); at 0.1 (MIN_PIECE's, for fragments only), with the
+# priors: 10k 99.64% (99.65%), narrow pen 97.1% (97.2%), and a click of the widest brush (0.15 of the pad)
+# would read as a mark.
 SMALL_PIXELS = 0.05
 SMALL_SIDE = 0.2
 # How far a broken stroke's parts lie apart, in heights: a fragment within NEAR of a group (box gap) is part
-# of it, farther away it is noise; two groups at most NEAR apart in columns may be one broken digit. One gap
-# for both since bench/recognition.py (0.15 for fragments, 0.25 for groups before): at 0.15, a 7 and a 9 of
-# the 10k whose stroke broke 0.16-0.17 heights away read "71" and "91"; at 0.25, a speck 0.21 heights from
-# a 3 joins it (tests/test_segment.py); at 0.2, narrow pen 97.1% -> 97.2%, nothing else changed. A group
-# shorter than PARTIAL of its neighbour may be part of it: a 4 drawn in two strokes, whose bar part is 0.63
-# of the stem. Without the rule (any neighbours within NEAR offered as one): touching 74.5%; at 0.65, with
-# recognize.SHORT_PIECE at 0.65 too: touching 77.0%, separated 97.67%.
+# of it, farther away it is noise; groups at most NEAR apart in (deslanted) columns are offered as one piece
+# too. With the priors: at 0.15, a 7 and a 9 of the 10k whose stroke broke 0.16-0.17 heights away read "71"
+# and "91"; at 0.25, a speck 0.21 heights from a 3 joins it (tests/test_segment.py); at 0.2, narrow pen
+# 97.1% -> 97.2%.
 NEAR = 0.2
-PARTIAL = 0.8
 # Widths, in heights. A typical digit is DIGIT_ASPECT wide (MNIST's average is about 0.7): the cut
-# generator expects touching digits to meet that far apart. A group at least WIDE wide may hold touching
-# digits and is offered cuts, and recognize's aspect prior charges each piece for its width beyond WIDE:
-# touching 75.5% / 77.75% / 79.5% at 1.0 / 0.95 / 0.9, but at 0.9 a 0 1.5 heights wide and a long-tailed 2
-# of the 10k were cut ("67", "21"). A span is a candidate up to two typical digits wide; two groups joined,
-# up to two wide digits (a 5 of the 10k whose bar floats off to the right is 1.63 wide; a line beside a
-# digit, 2.4). Beyond LINE_ASPECT a mark is a line or a dash and is not cut (so about six touching digits
-# in one blob are refused as a line; kept from before).
+# generator expects touching digits to meet that far apart; a span is a candidate up to two typical digits
+# wide (MAX_SPAN). Beyond LINE_ASPECT a mark is a line or a dash and is not cut (so about six touching
+# digits in one blob are refused as a line; kept from before).
 DIGIT_ASPECT = 0.75
-WIDE = 0.95
 MAX_SPAN = 2 * DIGIT_ASPECT
 LINE_ASPECT = 4.0
-# Cuts are never closer than this (times the height): touching 77.75% at 0.1, 72.5% at 0.2 (narrow 1s).
+# Cuts are never closer than this (times the height): with the priors, touching 77.75% at 0.1, 72.5% at
+# 0.2 (narrow 1s).
 MIN_PIECE = 0.1
-# Bounds on the work, not tuned: at most MAX_CUTS cuts per group, MAX_JOIN groups in one joined piece (a 3
-# whose pen skipped twice; pairs only: narrow pen 96.3%), MAX_PIECES pieces per pad (each is a row of the
+# Cuts lean as the writing does, or LEAN_STEP more or less: whichever crosses least ink (a stroke of a
+# leaning 7 or 4 leans more than the hand). A group as narrow as one digit may still be two narrow ones
+# that touch ("10", "11"): it is cut only at a joint, where a cut crosses at most JOINT stroke widths.
+LEAN_STEP = 0.2
+JOINT = 1.5
+# Bounds on the work, not tuned: at most MAX_CUTS cuts per group (four per typical digit's width, see
+# `_cuts`), MAX_JOIN groups in one joined piece (a 3 whose pen skipped twice; pairs only, with the priors:
+# narrow pen 96.3%), MAX_PIECES pieces per pad (each is a row of the
 # model's one batch; over budget, a group is offered whole only), MAX_DIGITS groups.
 MAX_CUTS = 16
 MAX_JOIN = 3
 # A bound, not tuned: how far a hand leans, x shift per unit of height (people write about -0.1..0.45).
 MAX_SLANT = 0.6
-# Cuts lean as the writing does, or this much more or less: whichever crosses least ink.
-LEAN_STEP = 0.2
-# A joint where two digits touch: a cut there crosses at most this many stroke widths of ink.
-JOINT = 1.5
 MAX_PIECES = 120
 MAX_DIGITS = 40
 
@@ -188,24 +183,6 @@ def components(mask: np.ndarray) -> _Components:
     return _Components(labels.reshape(height, width), top, left, bottom, right, pixels)
 
 
-def _merge_overlapping(left: np.ndarray, right: np.ndarray, group: np.ndarray) -> np.ndarray:
-    """Join groups whose column ranges overlap strongly, repeating as the joined ranges grow."""
-    while True:
-        ids, index = np.unique(group, return_inverse=True)
-        g_left = np.full(ids.size, np.inf)
-        g_right = np.full(ids.size, -np.inf)
-        np.minimum.at(g_left, index, left)
-        np.maximum.at(g_right, index, right)
-        shared = np.minimum(g_right[:, None], g_right[None, :]) - np.maximum(g_left[:, None], g_left[None, :])
-        narrower = np.minimum((g_right - g_left)[:, None], (g_right - g_left)[None, :])
-        linked = shared >= OVERLAP * np.maximum(narrower, 1)
-        np.fill_diagonal(linked, False)
-        if not linked.any():
-            return group
-        upper, lower = np.nonzero(linked)
-        group = _union(ids.size, upper, lower)[index]
-
-
 def _box_gap(comps: _Components, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Chebyshev gap in pixels between the boxes of components a[i] and b[j] (0 when they overlap)."""
     gap_y = np.maximum(
@@ -245,18 +222,6 @@ def writing_slant(comps: _Components, large: np.ndarray) -> float:
     return float(np.clip(-(dx * dy).sum() / variance, -MAX_SLANT, MAX_SLANT)) if variance > 0 else 0.0
 
 
-def deslanted_columns(comps: _Components, slant: float, middle: float) -> tuple[np.ndarray, np.ndarray]:
-    """Each component's column range [left, right) with the writing's slant taken out: x + slant * (y - middle)."""
-    rows, cols = np.nonzero(comps.labels)
-    owner = comps.labels[rows, cols] - 1
-    shifted = cols + slant * (rows - middle)
-    left = np.full(comps.pixels.size, np.inf)
-    right = np.full(comps.pixels.size, -np.inf)
-    np.minimum.at(left, owner, shifted)
-    np.maximum.at(right, owner, shifted + 1)
-    return left, right
-
-
 def group_components(comps: _Components) -> tuple[np.ndarray, float, float]:
     """Digit group per component (-1 = noise, dropped), the typical digit's height and the writing's slant."""
     count = comps.pixels.size
@@ -268,9 +233,8 @@ def group_components(comps: _Components) -> tuple[np.ndarray, float, float]:
     small[np.argsort(-comps.pixels, kind="stable")[MAX_DIGITS:]] = True
     large = np.flatnonzero(~small)
     slant = writing_slant(comps, large)
-    left, right = deslanted_columns(comps, slant, comps.labels.shape[0] / 2)
     group = np.full(count, -1)
-    group[large] = np.arange(large.size)
+    group[large] = np.arange(large.size)  # each stroke its own group: which belong together is the model's call
     pieces = np.flatnonzero(small)
     if pieces.size:
         # Fragments of a broken stroke lie next to their digit; specks far from every digit are noise.
@@ -306,6 +270,14 @@ class _Group:
     def columns(self) -> tuple[float, float]:
         """Its deslanted column range, [left, right), on the pad's deslanted axis."""
         return self.origin, self.origin + float(self.along[self.mask].max(initial=0.0)) + 1
+
+
+def _may_hold_two(width: float, height: float) -> bool:
+    """Whether a group is wide enough to hold two touching digits: wider than a typical digit by at least
+    two of the narrowest pieces a cut leaves (DIGIT_ASPECT + 2 MIN_PIECE = 0.95 heights; touching MNIST
+    numbers 75.5% / 77.75% / 79.5% at 1.0 / 0.95 / 0.9 with the priors, but at 0.9 a 0 1.5 heights wide
+    and a long-tailed 2 of the 10k were cut)."""
+    return width >= (DIGIT_ASPECT + 2 * MIN_PIECE) * height
 
 
 Cut = tuple[float, float]  # a straight cut through a group: (its column at the group's middle row, its lean)
@@ -379,7 +351,7 @@ def _cuts(group: _Group, slant: float) -> list[Cut]:
     inner = crossed[1:-1]
     valleys = np.flatnonzero((inner <= crossed[:-2]) & (inner <= crossed[2:])) + 1
     valleys = valleys[np.argsort(crossed[valleys], kind="stable")]  # deepest first
-    if width < WIDE * height:
+    if not _may_hold_two(width, height):
         # As narrow as one digit, but maybe two narrow ones that touch ("10", "11"): only thin joints, where
         # a cut crosses no more ink than one stroke does.
         ordered = [int(v) for v in valleys if crossed[v] <= JOINT * thickness(group.mask)]
@@ -431,7 +403,7 @@ def _joinable(a: _Group, b: _Group) -> bool:
     height = max(a_bottom, b_bottom) - min(a_top, b_top)
     width = max(a_right, b_right) - min(a_left, b_left)
     column_gap = max(a_left, b_left) - min(a_right, b_right)
-    return width <= 2 * WIDE * height and column_gap <= NEAR * height
+    return width <= 2 * (DIGIT_ASPECT + 2 * MIN_PIECE) * height and column_gap <= NEAR * height
 
 
 def _joined(groups: list[_Group], start: int, end: int, digit_height: float) -> Piece:

@@ -10,7 +10,7 @@ from PIL import Image, ImageDraw
 
 from pyapp import recognize
 from pyapp.config import CLASSES, NOT_ONE
-from pyapp.preprocess import ink_from_rgba
+from pyapp.preprocess import ink_from_rgba, normalise_ink
 from pyapp.recognize import MIN_CONFIDENCE, SURE, Option, Prepared, decide, prepare, read
 from pyapp.segment import Piece, layout
 from tests.helpers import (
@@ -37,12 +37,23 @@ def confident(label: int):
     return predict
 
 
-def fixed(rows: list[list[float]]):
-    """A stand-in model that gives these probabilities, one row per piece: the pad must have that many pieces."""
+def fixed(rows: list[list[float]], pad: np.ndarray):
+    """A stand-in model that gives these probabilities (ten digits) to the pad's groups of ink, one row per
+    group, left to right, and is sure every other piece (a span, a join) is not one digit."""
+    work, _ = recognize.reduce_pad(ink_from_rgba(pad))
+    wholes = [normalise_ink(p.ink) for p in layout(work).pieces if p.kind == "whole"]
+    assert len(wholes) == len(rows)
+    given = np.zeros((len(rows), CLASSES), np.float32)
+    given[:, :10] = rows
 
     def predict(batch: np.ndarray) -> np.ndarray:
-        assert len(batch) == len(rows)
-        return np.asarray(rows, dtype=np.float32)
+        out = np.zeros((len(batch), CLASSES), np.float32)
+        out[:, NOT_ONE] = 1.0
+        for index, image in enumerate(batch[..., 0]):
+            for row, whole in zip(given, wholes, strict=True):
+                if np.array_equal(image, whole):
+                    out[index] = row
+        return out
 
     return predict
 
@@ -132,14 +143,14 @@ def test_vertical_line_is_left_to_the_model() -> None:
 
 def test_guessing_model_gives_a_question() -> None:
     probs = [[0, 0, 0, 0, 0.33, 0.1, 0.1, 0.1, 0.02, 0.35]]
-    reading = read(digit_pad(7), fixed(probs))
+    reading = read(digit_pad(7), fixed(probs, digit_pad(7)))
     assert reading.text == "" and reading.hint == "Not sure: is it a 9 or a 4?"
     assert reading.digits[0].label is None and reading.digits[0].probabilities[9] == pytest.approx(0.35)
 
 
 def test_doubtful_digit_is_shown_with_its_runner_up() -> None:
     probs = [[0, 0, 0, 0, 0.48, 0, 0, 0, 0.02, 0.5]]  # between MIN_CONFIDENCE and SURE
-    reading = read(digit_pad(7), fixed(probs))
+    reading = read(digit_pad(7), fixed(probs, digit_pad(7)))
     assert reading.text == "9" and reading.hint == "Probably a 9, but it could be a 4"
     assert reading.digits[0].label == 9 and not reading.digits[0].sure
 
@@ -151,7 +162,7 @@ def test_sure_digit_has_no_hint() -> None:
 
 def test_several_digits_join_left_to_right() -> None:
     probs = np.eye(10, dtype=np.float32)[[1, 2, 7]]
-    reading = read(number_pad([1, 2, 7]), fixed(probs))
+    reading = read(number_pad([1, 2, 7]), fixed(probs, number_pad([1, 2, 7])))
     assert reading.text == "127" and reading.hint == ""
     assert [d.label for d in reading.digits] == [1, 2, 7]
     lefts = [d.box[1] for d in reading.digits]
@@ -162,7 +173,7 @@ def test_several_digits_join_left_to_right() -> None:
 def test_one_guessed_digit_among_several_names_it() -> None:
     probs = np.eye(10, dtype=np.float32)[[1, 2, 7]]
     probs[1] = [0.1, 0.1, 0.1, 0, 0.38, 0, 0, 0, 0, 0.32]
-    reading = read(number_pad([1, 2, 7]), fixed(probs))
+    reading = read(number_pad([1, 2, 7]), fixed(probs, number_pad([1, 2, 7])))
     assert reading.text == "" and reading.hint == "Not sure about the 2nd digit: is it a 4 or a 9?"
     assert [d.label for d in reading.digits] == [1, None, 7]
 
@@ -170,7 +181,7 @@ def test_one_guessed_digit_among_several_names_it() -> None:
 def test_one_doubtful_digit_among_several_is_read_and_named() -> None:
     probs = np.eye(10, dtype=np.float32)[[1, 2, 7]]
     probs[1] = [0, 0, 0, 0, 0.55, 0, 0, 0, 0, 0.45]
-    reading = read(number_pad([1, 2, 7]), fixed(probs))
+    reading = read(number_pad([1, 2, 7]), fixed(probs, number_pad([1, 2, 7])))
     assert reading.text == "147" and reading.hint == "The 2nd digit is probably a 4, but it could be a 9"
     assert [d.sure for d in reading.digits] == [True, False, True]
 
@@ -184,7 +195,7 @@ def test_a_line_among_digits_is_named() -> None:
 
 def test_decide_accepts_nan_probabilities_as_a_guess() -> None:
     prepared = prepare(digit_pad(7))
-    reading = decide(prepared, np.full((1, 10), np.nan, dtype=np.float32))
+    reading = decide(prepared, np.full((len(prepared.batch), CLASSES), np.nan, dtype=np.float32))
     assert reading.text == "" and reading.hint.startswith("Not sure")
 
 
@@ -197,7 +208,7 @@ def test_decide_with_nothing_prepared() -> None:
 def test_thresholds_are_inclusive(threshold: float) -> None:
     row = np.full((1, 10), (1 - threshold) / 9, np.float32)
     row[0, 2] = threshold
-    reading = read(digit_pad(2), fixed(row))
+    reading = read(digit_pad(2), fixed(row, digit_pad(2)))
     assert reading.text == "2" and reading.digits[0].sure == (threshold >= SURE)
 
 
@@ -212,16 +223,17 @@ def test_boxes_are_in_the_callers_pixels_for_huge_pads() -> None:
 
 
 def narrow_sure(batch: np.ndarray) -> np.ndarray:
-    """A stand-in model sure that a narrow image (an ordinary digit) is a 0, unsure about a wide one (a pair)."""
+    """A stand-in model sure that an image shaped like an ordinary 0 is one, unsure about a wide one (a pair)
+    or a thin one (a sliver cut off a 0)."""
     columns = (batch[..., 0] > 0.1).any(axis=1).sum(axis=1)
     probabilities = np.full((len(batch), 10), 0.1, dtype=np.float32)
-    probabilities[columns <= 16] = np.eye(10, dtype=np.float32)[0]
+    probabilities[(columns >= 10) & (columns <= 16)] = np.eye(10, dtype=np.float32)[0]
     return probabilities
 
 
 def _option(box: tuple[int, int, int, int], start: int, end: int, row: int) -> Option:
     """An option as prepare makes it for a piece that may be a digit: scored by the model alone."""
-    return Option(start, end, row, box, 0.0)
+    return Option(start, end, row, box)
 
 
 def _two_ways() -> Prepared:
@@ -256,7 +268,7 @@ def test_decide_keeps_a_group_whole_when_the_halves_are_not_digits() -> None:
 
 
 def test_a_doubtful_whole_stays_whole_when_its_halves_are_fragments() -> None:
-    reading = decide(_two_ways(), _rows(whole=0.45, halves=0.05, runner_up=3))  # a wide 8, or a 3: not two
+    reading = decide(_two_ways(), _rows(whole=0.55, halves=0.05, runner_up=3))  # a wide 8, or a 3: not two
     assert reading.text == "8" and len(reading.digits) == 1 and reading.hint == "Probably an 8, but it could be a 3"
 
 
@@ -596,7 +608,7 @@ def test_taught_rows_read_as_taught_with_the_models_bars(predict) -> None:
     probs = predict(prepared.batch).copy()
     fours = probs.argmax(axis=1) == 4  # the pieces the model reads as the 4 (whole, or cut)
     assert fours.any()
-    probs[fours] = [0.1, 0.1, 0.1, 0, 0.38, 0, 0, 0, 0, 0.32]  # the model guesses at the 2nd digit
+    probs[fours] = [0.1, 0.1, 0.1, 0, 0.38, 0, 0, 0, 0, 0.32, 0]  # the model guesses at the 2nd digit
     alone = decide(prepared, probs)
     assert alone.text == "" and alone.hint.startswith("Not sure")
     assert same_reading(alone, decide(prepared, probs, None))
@@ -604,8 +616,10 @@ def test_taught_rows_read_as_taught_with_the_models_bars(predict) -> None:
     taught = decide(prepared, probs, np.where(fours, 9, -1))
     assert taught.text == "197" and taught.hint == "Read as you taught: the 2nd (9)"
     assert [d.taught for d in taught.digits] == [False, True, False]
-    np.testing.assert_array_equal(taught.digits[1].probabilities, probs[fours][0])  # the bars: the model alone
-    one = decide(prepare(digit_pad(7)), np.eye(10, dtype=np.float32)[[1]], np.array([7]))
+    np.testing.assert_array_equal(taught.digits[1].probabilities, probs[fours][0, :10])  # the bars: the model's
+    seven = prepare(digit_pad(7))  # row 0 is the digit whole; the others (spans) are not one digit
+    rest = len(seven.batch) - 1
+    one = decide(seven, np.eye(CLASSES, dtype=np.float32)[[1] + [NOT_ONE] * rest], np.array([7] + [-1] * rest))
     assert (one.text, one.hint, one.digits[0].taught, one.digits[0].sure) == ("7", "7, as you taught", True, True)
     with pytest.raises(ValueError, match="taught labels"):
         decide(prepared, probs, np.where(fours, 10, 0))

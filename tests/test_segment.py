@@ -137,7 +137,9 @@ def test_pieces_are_well_formed(digits: list[int]) -> None:
         assert all(whole.box[1] - 1 <= p.box[1] and p.box[3] <= whole.box[3] + 1 for p in inside)
 
 
-@pytest.mark.parametrize("digit", [1, 7, 0])
+# A 7 is narrow too, but the end of its bar is a joint a cut crosses as thinly as two touching digits' (a
+# "10"): it is offered cuts there, and the model judges the pieces (tests/test_recognize.py).
+@pytest.mark.parametrize("digit", [1, 0])
 def test_a_narrow_digit_is_offered_whole_only(digit: int) -> None:
     (piece,) = _layout(digit_pad(digit)).pieces
     assert piece.kind == "whole" and (piece.start, piece.end) == (0, 1)

@@ -62,12 +62,18 @@ class Number:
     rgba: np.ndarray  # the pad, uint8 [PAD_HEIGHT, PAD_WIDTH, 4], dark ink on white
     text: str
     digits: list[np.ndarray]  # each digit's own ink on the whole pad, float32 [PAD_HEIGHT, PAD_WIDTH]
+    strokes: list[np.ndarray]  # the pen's path, (x, y) in the pad's pixels, stroke by stroke ([] for MNIST)
+    pen: float  # the pen's width in pixels (the brush slider's value on a 280 px tall pad)
 
 
 def _crop(ink: np.ndarray) -> np.ndarray:
+    return ink[_ink_slices(ink)]
+
+
+def _ink_slices(ink: np.ndarray) -> tuple[slice, slice]:
     rows = np.flatnonzero((ink > 0.1).any(axis=1))
     cols = np.flatnonzero((ink > 0.1).any(axis=0))
-    return ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    return slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1)
 
 
 def _shear(ink: np.ndarray, slant: float) -> np.ndarray:
@@ -93,12 +99,16 @@ def _mnist_digit(image: np.ndarray, height: float, slant: float) -> np.ndarray:
     return np.clip(_shear(np.asarray(big), slant), 0.0, 1.0)
 
 
-def _stroke_digit(digit: int, rng: np.random.Generator, height: float, slant: float, pen: float) -> np.ndarray:
-    """A digit drawn with the pad's round pen (training.strokes), cropped to its ink."""
+def _stroke_digit(
+    digit: int, rng: np.random.Generator, height: float, slant: float, pen: float
+) -> tuple[np.ndarray, list[np.ndarray]]:
+    """A digit drawn with the pad's round pen (training.strokes), cropped to its ink, and its strokes (x, y)
+    in the crop's pixels."""
     drawn = strokes.place(strokes.digit_strokes(digit, rng), height, slant, pen, pen)
     x0, y0, x1, y1 = strokes.box(drawn)
-    shape = (int(np.ceil(y1 + pen)) + 2, int(np.ceil(x1 + pen)) + 2)
-    return _crop(strokes.render(drawn, pen, shape))
+    ink = strokes.render(drawn, pen, (int(np.ceil(y1 + pen)) + 2, int(np.ceil(x1 + pen)) + 2))
+    rows, cols = _ink_slices(ink)
+    return ink[rows, cols], [stroke - (cols.start, rows.start) for stroke in drawn]
 
 
 def _rows(ink: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -162,8 +172,10 @@ def write(
         sizes = height * jitter
         if chosen is not None:
             inks = [_mnist_digit(mnist[0][i], s, k) for i, s, k in zip(chosen, sizes, slants, strict=True)]
+            paths: list[list[np.ndarray]] = [[] for _ in inks]
         else:
-            inks = [_stroke_digit(d, rng, s, k, pen) for d, s, k in zip(labels, sizes, slants, strict=True)]
+            drawn = [_stroke_digit(d, rng, s, k, pen) for d, s, k in zip(labels, sizes, slants, strict=True)]
+            inks, paths = [ink for ink, _ in drawn], [path for _, path in drawn]
         tops = (height - np.array([i.shape[0] for i in inks])) / 2 + baseline * height
         tops -= tops.min()
         lefts = _set_side_by_side(inks, gaps_in_heights * height, tops)
@@ -174,15 +186,16 @@ def write(
     tall = int(max(top + ink.shape[0] for top, ink in zip(tops, inks, strict=True)))
     x0 = int(rng.integers(MARGIN, max(MARGIN, PAD_WIDTH - MARGIN - width) + 1))
     y0 = int(rng.integers(MARGIN, max(MARGIN, PAD_HEIGHT - MARGIN - tall) + 1))
-    layers = []
-    for ink, top, left in zip(inks, tops, lefts, strict=True):
+    layers, placed = [], []
+    for ink, path, top, left in zip(inks, paths, tops, lefts, strict=True):
         layer = np.zeros((PAD_HEIGHT, PAD_WIDTH), np.float32)
         y, x = y0 + int(top), x0 + left
         part = ink[: max(0, PAD_HEIGHT - y), : max(0, PAD_WIDTH - x)]
         layer[y : y + part.shape[0], x : x + part.shape[1]] = part
         layers.append(layer)
+        placed += [stroke + (x, y) for stroke in path]
     pad = np.max(layers, axis=0) if layers else np.zeros((PAD_HEIGHT, PAD_WIDTH), np.float32)
-    return Number(to_rgba(pad), "".join(map(str, labels)), layers)
+    return Number(to_rgba(pad), "".join(map(str, labels)), layers, placed, pen)
 
 
 def numbers(
@@ -269,3 +282,13 @@ def training_pieces(count: int, seed: int, mnist: tuple[np.ndarray, np.ndarray])
     if not images:
         return np.zeros((0, 28, 28, 1), np.float32), np.zeros(0, np.int64)
     return np.stack(images)[..., None].astype(np.float32), np.array(labels, np.int64)
+
+
+def bench_numbers(mnist: tuple[np.ndarray, np.ndarray], count: int = 300) -> dict[str, list[Number]]:
+    """The held-out numbers the figures are measured on ("apart, strokes" -> numbers): `count` per band and
+    source, BENCH_SEED, MNIST's test split for "mnist" (bench/recognition.py, the model card)."""
+    return {
+        f"{band}, {source}": list(numbers(count, gap, source, BENCH_SEED, mnist))
+        for band, gap in BANDS.items()
+        for source in SOURCES
+    }
