@@ -15,6 +15,8 @@ Rows (each says how many items it counts; "noise" is one item of that count):
   overlapping -10-0%) and per source of digits (the pad's round pen in people's styles, training.strokes;
   MNIST test digits), 2-6 digits each, slanted, on the 560x280 pad (training.numbers, seed BENCH_SEED): read
   exactly;
+- same drawing: 300 single digits and 300 numbers drawn with the pad's pen, each redrawn moved by under a
+  pixel and with a pen 1 px wider: the share of those readings that differ from the first;
 - straight: 60 drawings of each straight-stroke digit (tests.pad.STRAIGHT, tests/test_recognize.py's
   drawings and six renderings): readings right / drawings read the same in all six.
 
@@ -42,8 +44,9 @@ from tests.helpers import MODEL, mnist_number_pads, mnist_test  # noqa: E402
 from tests.pad import STRAIGHT  # noqa: E402
 from tests.test_recognize import RENDERINGS, straight_digit  # noqa: E402
 from training.evaluate import PAD_SEED, load  # noqa: E402
-from training.numbers import bench_numbers  # noqa: E402
-from training.pad import VARIATIONS, pad_images  # noqa: E402
+from training.numbers import BANDS, BENCH_SEED, bench_numbers, write  # noqa: E402
+from training.pad import VARIATIONS, pad_images, to_rgba  # noqa: E402
+from training.strokes import render  # noqa: E402
 
 Predict = Callable[[np.ndarray], np.ndarray]
 # name -> (figures as shares, higher better unless the name says "wrong"/"no answer"/"cut"), item texts.
@@ -112,6 +115,26 @@ def people_rows(predict: Predict, count: int = 300) -> dict[str, Row]:
     return rows
 
 
+def stability_row(predict: Predict, count: int = 300) -> dict[str, Row]:
+    """The same drawing read twice: `count` single digits and `count` numbers (close and apart) drawn with
+    the pad's pen (training.numbers, seed BENCH_SEED + 1), each redrawn moved by (0.5, 0.3) px and with a pen
+    1 px wider: how many of the 2 x 2 x count readings change."""
+    rng = np.random.default_rng(BENCH_SEED + 1)
+    written = [write(rng, BANDS["apart"], "strokes", count=(1, 1)) for _ in range(count)]
+    written += [write(rng, (0.0, 0.4), "strokes") for _ in range(count)]
+    texts, changed = [], 0
+    for number in written:
+        shape = number.rgba.shape[:2]
+        first = read(number.rgba, predict).text
+        moved = to_rgba(render([s + (0.5, 0.3) for s in number.strokes], number.pen, shape))
+        wider = to_rgba(render(number.strokes, number.pen + 1, shape))
+        again = [read(moved, predict).text, read(wider, predict).text]
+        changed += sum(text != first for text in again)
+        texts += [first, *again]
+    readings = 2 * len(written)
+    return {f"same drawing ({readings} readings)": ({"changed": changed / readings}, readings, texts)}
+
+
 def _share(flags: Iterable[bool]) -> float:
     values = list(flags)
     return sum(values) / len(values)
@@ -131,7 +154,7 @@ def straight_row(predict: Predict, drawings: int = 60) -> dict[str, Row]:
     return {f"straight ({total} x 6)": ({"right": right, "same in all 6": same / total}, total, texts)}
 
 
-WORSE_WHEN_HIGHER = ("no answer", "wrong", "cut")
+WORSE_WHEN_HIGHER = ("no answer", "wrong", "cut", "changed")
 
 
 def _cell(name: str, value: float) -> str:
@@ -172,16 +195,18 @@ def main() -> None:
     parser.add_argument("--model", type=Path, default=MODEL, help="the ONNX model to read with (default: shipped)")
     parser.add_argument(
         "--only",
-        choices=["mnist", "numbers", "people", "straight"],
+        choices=["mnist", "numbers", "people", "stability", "straight"],
         action="append",
         help="only these groups of rows (repeatable)",
     )
     args = parser.parse_args()
     predict = load(args.model)
-    groups = args.only or ["mnist", "numbers", "people", "straight"]
+    groups = args.only or ["mnist", "numbers", "people", "stability", "straight"]
     rows: dict[str, Row] = {}
     if "people" in groups:
         rows |= people_rows(predict)
+    if "stability" in groups:
+        rows |= stability_row(predict)
     if "numbers" in groups:
         rows |= number_rows(predict)
     if "straight" in groups:

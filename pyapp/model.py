@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from pyapp.config import (
+    CLASSES,
     EMBEDDING_SIZE,
     MODEL_EMBEDDING,
     MODEL_FILE,
@@ -68,13 +69,14 @@ def _images(batch: np.ndarray) -> np.ndarray:
 
 
 def load_model(path: str | Path | None = None) -> Callable[[np.ndarray], np.ndarray]:
-    """predict(batch float32 [N, 28, 28, 1]) -> probabilities float32 [N, 10], from one CPU session."""
+    """predict(batch float32 [N, 28, 28, 1]) -> probabilities float32 [N, 11] (ten digits, NOT_ONE), from one
+    CPU session."""
     session = _session(find_model(path))
 
     def predict(batch: np.ndarray) -> np.ndarray:
         images = _images(batch)
         if images.shape[0] == 0:
-            return np.zeros((0, 10), dtype=np.float32)
+            return np.zeros((0, CLASSES), dtype=np.float32)
         (probabilities,) = session.run([MODEL_OUTPUT], {MODEL_INPUT: images})
         return np.asarray(probabilities, dtype=np.float32)
 
@@ -84,7 +86,7 @@ def load_model(path: str | Path | None = None) -> Callable[[np.ndarray], np.ndar
 def load_model_with_embedding(
     path: str | Path | None = None,
 ) -> Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]:
-    """predict(batch) -> (probabilities [N, 10], embeddings [N, D]) from one model call, for pyapp.personal."""
+    """predict(batch) -> (probabilities [N, 11], embeddings [N, D]) from one model call, for pyapp.personal."""
     model_path = find_model(path)
     session = _session(model_path)
     if MODEL_EMBEDDING not in [output.name for output in session.get_outputs()]:
@@ -93,7 +95,7 @@ def load_model_with_embedding(
     def predict(batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         images = _images(batch)
         if images.shape[0] == 0:
-            return np.zeros((0, 10), dtype=np.float32), np.zeros((0, EMBEDDING_SIZE), dtype=np.float32)
+            return np.zeros((0, CLASSES), dtype=np.float32), np.zeros((0, EMBEDDING_SIZE), dtype=np.float32)
         probabilities, embeddings = session.run([MODEL_OUTPUT, MODEL_EMBEDDING], {MODEL_INPUT: images})
         return np.asarray(probabilities, dtype=np.float32), np.asarray(embeddings, dtype=np.float32)
 

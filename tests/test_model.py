@@ -7,7 +7,7 @@ import onnx
 import onnxruntime as ort
 import pytest
 
-from pyapp.config import EMBEDDING_SIZE, MODEL_EMBEDDING, MODEL_INPUT, MODEL_OUTPUT, MODEL_PATH, MODEL_SIDE
+from pyapp.config import CLASSES, EMBEDDING_SIZE, MODEL_EMBEDDING, MODEL_INPUT, MODEL_OUTPUT, MODEL_PATH, MODEL_SIDE
 
 # The shipped model reads 99.73% of the 10k test digits through the pad path (model/README.md); less a
 # margin for onnxruntime versions and the pad's seeded painting; a retrained model must not fall below it.
@@ -69,7 +69,7 @@ def test_ir_version_runs_in_onnxruntime_web() -> None:
 def test_outputs_are_probabilities(session: ort.InferenceSession) -> None:
     batch = np.random.default_rng(0).uniform(size=(5, MODEL_SIDE, MODEL_SIDE, 1)).astype(np.float32)
     (probabilities,) = session.run([MODEL_OUTPUT], {MODEL_INPUT: batch})
-    assert probabilities.shape == (5, 10) and probabilities.dtype == np.float32
+    assert probabilities.shape == (5, CLASSES) and probabilities.dtype == np.float32
     np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, atol=1e-5)
     assert (probabilities >= 0).all()
 

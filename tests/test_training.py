@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from pyapp.config import CLASSES
 from pyapp.preprocess import normalise_ink
 from training import augment, pad
 from training.data import MEMBER, Mnist, load_mnist, read_pickle
@@ -148,7 +149,10 @@ def test_smoke_train_export_parity(tiny_mnist: Mnist, tmp_path: Path, monkeypatc
     from training.train import Config, train
 
     out = tmp_path / "digits.onnx"
-    model, summary = train(Config(epochs=1, batch_size=16, workers=1), out, data=tiny_mnist)
+    # A bank of 12 written numbers (training.numbers): the eleventh class is trained too, on its own pieces.
+    config = Config(epochs=1, batch_size=16, workers=1, numbers=12, piece_digits=20, piece_others=20)
+    model, summary = train(config, out, data=tiny_mnist)
+    assert summary["bank"][-1] > 0 and sum(summary["bank"][:-1]) > 0  # pieces labelled NOT_ONE, and digits
     assert out.exists() and summary["parity"] <= 1e-4
     images = tiny_mnist.test.images
     assert parity(model, float_path(out), images) <= 1e-4  # the float model is Keras's, within 1e-4
@@ -160,7 +164,7 @@ def test_smoke_train_export_parity(tiny_mnist: Mnist, tmp_path: Path, monkeypatc
         assert [i.name for i in session.get_inputs()] == [MODEL_INPUT]
         assert [o.name for o in session.get_outputs()] == [MODEL_OUTPUT, MODEL_EMBEDDING]
         probabilities, embedding = onnx_outputs(path, images)
-        assert probabilities.shape == (len(images), 10) and embedding.shape == (len(images), EMBEDDING_SIZE)
+        assert probabilities.shape == (len(images), CLASSES) and embedding.shape == (len(images), EMBEDDING_SIZE)
         # The int8 copy's embedding is the pool before its 8-bit rounding: close to Keras's.
         np.testing.assert_allclose(embedding, keras_embedding, atol=0.05 * np.abs(keras_embedding).max())
         np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, atol=1e-5)

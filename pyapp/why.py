@@ -1,0 +1,139 @@
+"""Why this digit: occlusion sensitivity for one 28x28 image, in pure numpy (CPython and Pyodide alike).
+
+    batch = occlusions(image)                      # the image, then one copy per patch hidden
+    probabilities = predict(batch)                 # ONE model call: [1 + patch_count(), 10 or 11]
+    why = why_map(image, probabilities)            # heat [28, 28] in [0, 1], and a sentence
+
+A patch matters when hiding it lowers the top digit's lead over the runner-up; each ink pixel's heat is the
+mean drop over the patches that cover it. The question people ask is "why a 7 and not a 1?", so the lead is
+contrastive: log p[top] - log p[runner_up], the log-odds between the two, which ignore the probability that
+goes to neither (NOT_ONE, the other eight digits): hiding a 6's stem may make it "not sure what" without
+making it any more a 0. The lead in plain probabilities (p[top] - p[runner_up]) weighs exactly that, and on
+the drawings of tests/test_why.py it found the deciding part less well: the 6 against the 0 at 1.23-1.37x
+(the heat's share on the deciding part over that part's share of the ink) against 1.63-1.81x in log-odds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from pyapp.config import DIGITS, MODEL_SIDE
+
+# (patch side, stride) in the model's pixels; all patches go in one batch of 1 + 81 + 49 = 131 rows. The model
+# sees a digit 20 px tall with strokes 2-3 px wide. 6 px hides a piece of one stroke (a 9's closing arc) and
+# no neighbour; but the model reads a 7's bar even with any 6 px of it hidden (p[7] stays 0.97), so 10 px
+# patches hide such whole features too. Measured on the three pairs of tests/test_why.py at three pen widths,
+# as above: 6 px alone (stride 2) 0.60-4.56x (the 7's bar missed, 0.60-1.29x), 10 px alone 1.56-2.93x (50 rows, a
+# coarser map), both 1.58-3.52x. Stride 3 for the 6 px patches: as good as stride 2 (worst pair 1.58x against
+# 1.48x) with 131 rows instead of 194.
+SCALES = ((6, 3), (10, 3))
+# Hidden means background: the model reads white ink on black, so 0 removes ink and adds none. A grey fill
+# (0.5) paints a square the model reads as ink, so hiding empty paper changes the answer too: the 7's bar
+# was then missed (0.93-1.06x, measured as above).
+FILL = 0.0
+ORANGE = (255, 136, 0)
+# The image under the heat is drawn in grey up to this level, not white, so that the orange reads on strokes.
+INK_GREY = 200.0
+# Probabilities are floored before the logarithm so that an exact 0 from the model stays finite.
+FLOOR = 1e-6
+
+
+@dataclass(frozen=True)
+class Why:
+    heat: np.ndarray  # float32 [28, 28] in [0, 1]: how much hiding each ink pixel lowered top's lead
+    top: int
+    runner_up: int
+    sentence: str  # for people and screen readers: "The orange parts made it a 7 rather than a 1."
+
+
+def _one_scale(patch: int, stride: int) -> np.ndarray:
+    """bool [K, 28, 28]: each patch's pixels. The last row and column of patches sit on the frame's edge, so
+    every pixel is covered whatever the stride."""
+    starts = sorted({*range(0, MODEL_SIDE - patch + 1, stride), MODEL_SIDE - patch})
+    masks = np.zeros((len(starts) ** 2, MODEL_SIDE, MODEL_SIDE), dtype=bool)
+    for index, (top, left) in enumerate((t, s) for t in starts for s in starts):
+        masks[index, top : top + patch, left : left + patch] = True
+    return masks
+
+
+@lru_cache(maxsize=1)
+def _patches() -> tuple[np.ndarray, np.ndarray]:
+    """(bool masks [K, 28, 28], float32 [K, 784] / coverage): built once, shared by every call."""
+    masks = np.concatenate([_one_scale(patch, stride) for patch, stride in SCALES])
+    flat = masks.reshape(masks.shape[0], -1).astype(np.float32)
+    averaging = flat / flat.sum(axis=0)  # drops @ averaging = each pixel's mean drop over its patches
+    masks.flags.writeable = averaging.flags.writeable = False
+    return masks, averaging
+
+
+def patch_count() -> int:
+    """How many patches occlusions hides: the batch has this many rows after the original."""
+    return _patches()[0].shape[0]
+
+
+def occlusions(image: np.ndarray) -> np.ndarray:
+    """float32 [1 + patch_count(), 28, 28, 1] for one model call: `image` (28x28, white ink on black) first,
+    then one copy per patch with that patch set to FILL."""
+    original = np.asarray(image, dtype=np.float32).reshape(MODEL_SIDE, MODEL_SIDE)
+    masks = _patches()[0]
+    batch = np.empty((1 + masks.shape[0], MODEL_SIDE, MODEL_SIDE), dtype=np.float32)
+    batch[:] = original
+    batch[1:][masks] = FILL
+    return batch[..., None]
+
+
+def _article(digit: int) -> str:
+    return f"an {digit}" if digit == 8 else f"a {digit}"
+
+
+def _sentence(heat: np.ndarray, top: int, runner_up: int) -> str:
+    rather = f"{_article(top)} rather than {_article(runner_up)}"
+    if not heat.any():
+        return f"No one part made it {rather}."
+    return f"The orange parts made it {rather}."
+
+
+def _pair(first_row: np.ndarray, top: int | None, runner_up: int | None) -> tuple[int, int]:
+    """(top, runner_up): the two likeliest digits of the original unless given."""
+    likeliest, second = (int(k) for k in np.argsort(-first_row, kind="stable")[:2])
+    top = likeliest if top is None else int(top)
+    if runner_up is None:
+        runner_up = second if top == likeliest else likeliest
+    if not (0 <= top < DIGITS and 0 <= runner_up < DIGITS) or top == runner_up:
+        raise ValueError(f"expected two different digits, got top={top}, runner_up={runner_up}")
+    return top, int(runner_up)
+
+
+def why_map(
+    image: np.ndarray, probabilities_of_batch: np.ndarray, top: int | None = None, runner_up: int | None = None
+) -> Why:
+    """The model's answers on occlusions(image) ([1 + K, 10] or [1 + K, 11]: only the ten digits count) ->
+    Why. `top` and `runner_up` default to the two likeliest digits of the original (row 0)."""
+    _, averaging = _patches()
+    original = np.asarray(image, dtype=np.float32).reshape(MODEL_SIDE, MODEL_SIDE)
+    rows = np.asarray(probabilities_of_batch, dtype=np.float32).reshape(1 + averaging.shape[0], -1)[:, :DIGITS]
+    rows = np.nan_to_num(rows, nan=0.0, posinf=0.0, neginf=0.0)  # a broken row reads as "no opinion"
+    top, runner_up = _pair(rows[0], top, runner_up)
+    logs = np.log(np.maximum(rows[:, [top, runner_up]], FLOOR))
+    lead = logs[:, 0] - logs[:, 1]
+    mean_drop = ((lead[0] - lead[1:]) @ averaging).reshape(MODEL_SIDE, MODEL_SIDE)
+    # Filling with background changes only the ink under a patch: the paper there is the same before and
+    # after, so only ink can be why. Weighting by the ink keeps the map on the strokes, not on a patch-sized
+    # halo of empty paper around them (60-87% of the heat without it, and the 7's bar missed: 0.45-0.73x).
+    heat = np.clip(mean_drop * np.clip(np.nan_to_num(original), 0.0, 1.0), 0.0, None)  # a rise explains nothing
+    peak = float(heat.max())
+    heat = (heat / peak if peak > 1e-6 else np.zeros_like(heat)).astype(np.float32)
+    return Why(heat, top, runner_up, _sentence(heat, top, runner_up))
+
+
+def picture(image: np.ndarray, heat: np.ndarray, scale: int = 10) -> np.ndarray:
+    """uint8 RGB [28 * scale, 28 * scale, 3]: the image the model saw (grey ink on black), `scale` times
+    larger (nearest neighbour, so its pixels stay visible), with the heat in orange over it (alpha = heat)."""
+    grey = np.clip(np.nan_to_num(np.asarray(image, dtype=np.float32)), 0.0, 1.0).reshape(MODEL_SIDE, MODEL_SIDE)
+    alpha = np.clip(np.asarray(heat, dtype=np.float32), 0.0, 1.0).reshape(MODEL_SIDE, MODEL_SIDE, 1)
+    colour = (grey[..., None] * INK_GREY) * (1.0 - alpha) + np.array(ORANGE, np.float32) * alpha
+    big = np.repeat(np.repeat(colour, scale, axis=0), scale, axis=1)
+    return np.round(big).astype(np.uint8)
