@@ -15,12 +15,19 @@ it sends messages and shows the replies. The protocol, both ways (ids pair a rep
     teach   {id, reading, digit, label}       the `digit`-th digit of reading `reading` is a `label`
             -> taught {id, count, json}   or  not-taught {id, reason}
     forget  {id}                              -> taught {id, count: 0, json: ""}
+    why     {id, reading, digit}              what made the `digit`-th digit of reading `reading` read as it did
+            -> why {id, reading, digit, heat: Float32Array(784), top, runnerUp, sentence, ms}
+               or  error {id, message}
 
 The person's examples (pyapp.personal) are read with every drawing: the model gives probabilities and
 embeddings, the examples say which pieces were taught, and decide reads those as taught (the bars keep the
 model's own probabilities). With no examples the reading is exactly the model's. A teach uses the embedding
 the model gave that digit when it was read (the worker keeps the last RECENT readings' digit embeddings), so
 it needs no model call. The page keeps the examples (localStorage) as the JSON the worker gives back.
+
+A why-map (pyapp.why) hides each small patch of the digit's 28x28 image in turn and sees how the top digit's
+lead over the runner-up falls: all patches go to the model in one batch of its own, never delaying a read.
+The worker keeps the last RECENT readings' digit images for it.
 
 A read is synchronous Python on both sides of its one asynchronous step, the model: prepare, then the
 model's promise calls on_probabilities (or on_model_failure) directly. Awaiting the promise instead would
@@ -34,9 +41,9 @@ import asyncio
 
 import js
 import numpy as np
-from pyodide.ffi import create_proxy, to_js
+from pyodide.ffi import create_once_callable, create_proxy, to_js
 
-from pyapp import images, personal, recognize
+from pyapp import images, personal, recognize, why
 from pyapp.config import CLASSES, MODEL_EMBEDDING, MODEL_INPUT, MODEL_OUTPUT
 
 worker = js.digitWorker  # site/worker.mjs: the model session and the channel to the page
@@ -64,6 +71,8 @@ def on_message(event) -> None:
         read(message)
     elif kind == "decode":
         asyncio.ensure_future(decode(message))
+    elif kind == "why":
+        explain(message)
     elif kind in EXAMPLE_MESSAGES:
         try:
             EXAMPLE_MESSAGES[kind](message)
@@ -152,19 +161,56 @@ def reading_failed(request: int, error) -> None:
     worker.send(plain({"type": "error", "id": request, "message": str(error)}))
 
 
+# ---- why this digit ----
+
+
+def explain(message) -> None:
+    """One model call over the digit's occluded copies (pyapp.why), answered when it resolves."""
+    started = js.performance.now()
+    found = _recent_images.get(message.reading)
+    digit = message.digit
+    if found is None or not isinstance(digit, int) or not 0 <= digit < len(found):
+        reading_failed(message.id, "That reading has changed since: choose the digit again.")
+        return
+    image = found[digit]
+    batch = why.occlusions(image)
+    shape = to_js(list(batch.shape))
+
+    def answer(outputs) -> None:
+        try:
+            probabilities = np.frombuffer(outputs[0].to_bytes(), dtype=np.float32).reshape(len(batch), -1)
+            found_why = why.why_map(image, probabilities)
+            reply = {
+                "type": "why", "id": message.id, "reading": message.reading, "digit": digit,
+                "heat": typed(found_why.heat.astype(np.float32), js.Float32Array), "top": found_why.top,
+                "runnerUp": found_why.runner_up, "sentence": found_why.sentence,
+                "ms": js.performance.now() - started,
+            }
+            worker.send(plain(reply))
+        except Exception as error:
+            reading_failed(message.id, error)
+
+    failed = create_once_callable(lambda error: reading_failed(message.id, error))
+    run = worker.run(typed(batch, js.Float32Array), shape, MODEL_INPUT, to_js([MODEL_OUTPUT]))
+    run.then(create_once_callable(answer), failed)
+
+
 # ---- the person's examples ----
 
 _examples: personal.Examples | None = None  # made at start, once the embedding space has loaded
 RECENT = 4  # readings whose digits can still be taught: the one shown, and a read or two that overtook it
 _recent: dict[int, np.ndarray] = {}  # reading id -> its digits' embeddings [digits, D], in reading order
+_recent_images: dict[int, np.ndarray] = {}  # reading id -> its digits' 28x28 images, for why-maps
 
 
 def remember(request: int, reading: recognize.Reading, embeddings: np.ndarray) -> None:
     """Keep each digit's embedding (its batch row's), so that a correction of this reading needs no model
-    call."""
+    call, and its image, for a why-map."""
     _recent[request] = embeddings[[digit.row for digit in reading.digits]]
+    _recent_images[request] = np.stack([digit.image for digit in reading.digits]) if reading.digits else None
     for old in sorted(_recent)[:-RECENT]:
         del _recent[old]
+        del _recent_images[old]
 
 
 def replace_examples(message) -> None:

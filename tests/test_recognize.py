@@ -272,10 +272,17 @@ def test_a_doubtful_whole_stays_whole_when_its_halves_are_fragments() -> None:
     assert reading.text == "8" and len(reading.digits) == 1 and reading.hint == "Probably an 8, but it could be a 3"
 
 
-def test_the_bars_show_the_ten_digits_and_not_one_digit_takes_the_rest() -> None:
-    reading = decide(_two_ways(), _rows(whole=0.45))
+def test_a_digit_is_named_by_its_probabilities_given_it_is_one_digit() -> None:
+    probs = _rows(whole=0.1, halves=0.5)
+    probs[1, [1, 7, 4]] = 0.25, 0.25, 0.2  # the first half: 1, 7 or 4, and not one digit at 0.3
+    probs[1, NOT_ONE] = 0.3
+    reading = decide(_two_ways(), probs)  # 0.25 x 0.5 > 0.1: cut
+    # Given one digit, the first half is a 1 or a 7 at 0.36 each: a guess; the second half, all 7.
+    assert reading.text == "" and reading.hint == "Not sure about the 1st digit: is it a 1 or a 7?"
     assert all(d.probabilities.shape == (10,) for d in reading.digits)
-    assert reading.digits[0].probabilities.sum() == pytest.approx(0.98)
+    assert reading.digits[0].probabilities.sum() == pytest.approx(1.0)
+    assert reading.digits[0].probabilities[1] == pytest.approx(0.25 / 0.7)
+    assert reading.digits[1].label == 7 and reading.digits[1].sure
 
 
 def five_with_a_floating_bar(thickness: int = 12) -> np.ndarray:

@@ -190,6 +190,7 @@ def train(
         "architecture": ARCHITECTURE,
         "augmentation": augment.DESCRIPTION if config.augment else "none",
         "parameters": int(model.count_params()),
+        "bank": np.bincount(bank.labels, minlength=CLASSES).tolist() if bank is not None else [],
         "held_out": "test" if config.fit == "all" else "validation",
         "held_out_accuracy": _accuracy(model, held_images, held_labels),
         "train_seconds": round(time.perf_counter() - started, 1),
