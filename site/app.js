@@ -1,11 +1,11 @@
 // The page's entry: it wires the page's modules, one job each, and writes no element itself.
 //
-//   pad.js      drawing on the pad: pointer events, eraser, Undo, Clear, shortcuts  -> canvas#pad, #eraser
-//   files.js    images in: Open image…, paste, drop (decoded in the worker)          -> #drop-hint, #file
-//   reader.js   the protocol with the reader's worker (Python and the model)         -> no element
-//   show.js     a reading on the page, and the alert line                           -> #result, #hint, #alert, ...
-//   teach.js    the person's corrections and taught examples                         -> #correct, #examples, ...
-//   startup.js  the page's state, loading progress, start-up failures              -> html[data-state], #status
+//   pad.js      drawing: pointer events, eraser, Undo, Clear, shortcuts   -> canvas#pad, #eraser
+//   files.js    images in: Open image…, paste, drop                       -> #drop-hint, #file
+//   reader.js   the protocol with the reader's worker                     -> no element
+//   show.js     a reading on the page, and the alert line                 -> #result, #hint, #alert, ...
+//   teach.js    the person's corrections and taught examples              -> #correct keys, #examples, ...
+//   startup.js  the page's state, loading progress, start-up failures     -> html[data-state], #status
 //
 // Data flows one way: the pad's pixels -> the worker -> a reading -> the page. Python and the model run in a
 // web worker, so nothing here ever waits for them: the pad draws from the first paint, while Python loads and
