@@ -126,8 +126,9 @@ def test_own_files_use_relative_urls_only(built_site: Path) -> None:
 
 
 def test_the_page_preloads_every_module_its_script_imports(built_site: Path) -> None:
-    """Module scripts run in document order, so PyScript's core.js waits for app.js and all it imports: each
-    of those modules is named by a <link rel="modulepreload"> and fetched at once, not after app.js."""
+    """The pad draws once app.js and all it imports have run, and module scripts run in document order, so
+    PyScript's core.js waits for them too: each of those modules is named by a <link rel="modulepreload"> and
+    fetched at once, not a round trip after app.js."""
     index = (built_site / "index.html").read_text()
     preloaded = set(re.findall(r'<link rel="modulepreload" href="\./([^"]+)">', index))
     imported, unread = set(), ["app.js"]
