@@ -1,6 +1,6 @@
 // Registers the service worker (./sw.js) that keeps the whole site for offline use and instant returns.
 // Included by index.html as <script type="module" src="./offline.js">. On a first visit registration
-// waits until the page has started (app.js sets <html data-state> to "ready" or "error"), so precaching
+// waits until the page has started (startup.js sets <html data-state> to "ready" or "error"), so precaching
 // does not compete with the first load.
 const root = document.documentElement;
 

@@ -1,6 +1,6 @@
 # The worker's one Python entry (PyScript runs it in a web worker: see index.html). It loads numpy, then
 # pyapp, and hands the page's messages to pyapp/web.py. A failure here (a wheel that did not load, a
-# damaged module) goes to the page with its traceback, which names the file; site/app.js says it in words.
+# damaged module) goes to the page with its traceback, which names the file; site/startup.js says it in words.
 import traceback
 
 import js

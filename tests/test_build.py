@@ -110,8 +110,8 @@ def test_pyscript_chunks_that_core_imports_are_there(built_site: Path) -> None:
 
 
 def test_own_files_use_relative_urls_only(built_site: Path) -> None:
-    own = ["sw.js", "offline.js", "manifest.webmanifest", "index.html", "app.js", "worker.mjs", "model.mjs"]
-    own.append("watch.mjs")
+    own = ["sw.js", "offline.js", "manifest.webmanifest", "index.html", "worker.mjs", "model.mjs", "watch.mjs"]
+    own += ["app.js", "pad.js", "files.js", "reader.js", "show.js", "teach.js", "startup.js"]
     for name in own:
         path = built_site / name
         if not path.is_file():
@@ -123,6 +123,24 @@ def test_own_files_use_relative_urls_only(built_site: Path) -> None:
     assert manifest["start_url"] == "./" and manifest["scope"] == "./"
     for icon in manifest["icons"]:
         assert not icon["src"].startswith("/") and (built_site / icon["src"]).is_file()
+
+
+def test_the_page_preloads_every_module_its_script_imports(built_site: Path) -> None:
+    """The pad draws once app.js and all it imports have run, and module scripts run in document order, so
+    PyScript's core.js waits for them too: each of those modules is named by a <link rel="modulepreload"> and
+    fetched at once, not a round trip after app.js."""
+    index = (built_site / "index.html").read_text()
+    preloaded = set(re.findall(r'<link rel="modulepreload" href="\./([^"]+)">', index))
+    imported, unread = set(), ["app.js"]
+    while unread:
+        text = (built_site / unread.pop()).read_text()
+        for name in re.findall(r'^import .* from "\./([^"]+)";$', text, re.MULTILINE):
+            if name not in imported:
+                imported.add(name)
+                unread.append(name)
+    assert len(imported) >= 6, imported
+    assert imported <= preloaded, imported - preloaded
+    assert all((built_site / name).is_file() for name in preloaded)
 
 
 # --- The pinned runtime, verified ------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from tests.pad import draw_strokes, result, wait_for_result
 
 pytestmark = pytest.mark.browser
 
-EXAMPLES_KEY = "digit-reader:examples"  # site/app.js
+EXAMPLES_KEY = "digit-reader:examples"  # site/teach.js
 STORED = f"() => localStorage.getItem({json.dumps(EXAMPLES_KEY)})"
 SETTLED_S = 0.5  # no new reading for this long after a drawing: the last one is of the finished drawing
 
