@@ -100,7 +100,9 @@ REPO = Path(__file__).resolve().parent
 CACHE_ENV = "DIGITS_RUNTIME_CACHE"  # overrides the download cache folder
 DEFAULT_CACHE = REPO / ".cache" / "runtime"
 PYAPP_LEFT_OUT = {"cli.py", "__main__.py", "model.py"}  # CPython-only modules
-MODEL_CARD = "model/README.md"  # the page links it
+# The model card as a page of the site (its footer links it), and the image it shows: both written by
+# `python -m training.evaluate` next to the model (model/README.md, the same card in markdown, is not shipped).
+MODEL_CARD = ("model/card.html", "model/confusion.png")
 VERSION_PLACEHOLDER = "__BUILD_VERSION__"
 PRECACHE_PLACEHOLDER = '["__PRECACHE_FILES__"]'
 NOT_PRECACHED = {"sw.js", "version.json"}
@@ -315,17 +317,34 @@ def _copy_files(paths: Iterable[Path], root: Path, target: Path) -> int:
 
 def copy_sources(site: Path, repo: Path, log: Log) -> None:
     """site/ whole, the pyapp modules the page needs, the ONNX model(s), their embedding spaces (the
-    worker's pyapp.personal compares taught examples with them) and the model card."""
+    worker's pyapp.personal compares taught examples with them) and the model card's page and image."""
     pages = _copy_files(sorted((repo / "site").rglob("*")), repo / "site", site)
     modules = [p for p in sorted((repo / "pyapp").glob("*.py")) if p.name not in PYAPP_LEFT_OUT]
     _copy_files(modules, repo, site)
     model = repo / "model"
-    shipped = [*sorted(model.glob("*.onnx")), *sorted(model.glob("*.space.npz")), repo / MODEL_CARD]
+    shipped = [*sorted(model.glob("*.onnx")), *sorted(model.glob("*.space.npz")), *(repo / f for f in MODEL_CARD)]
     models = _copy_files(shipped, repo, site)
     log(f"  sources: site/ {pages} files, pyapp/ {len(modules)} modules, model/ {models} files")
-    for needed in ("index.html", "sw.js", "model/digits.onnx", "model/digits.space.npz"):
+    for needed in ("index.html", "sw.js", "model/digits.onnx", "model/digits.space.npz", *MODEL_CARD):
         if not (site / needed).is_file():
             log(f"  warning: the build has no {needed} yet")
+    check_links(site, MODEL_CARD[0])
+
+
+LOCAL_REFERENCE = re.compile(r'\s(?:src|href)="([^":#?]*)"')  # an address without a scheme, query or fragment
+
+
+def check_links(site: Path, page: str) -> None:
+    """Every file a built page refers to by a relative address is in the build (a folder: its index.html)."""
+    path = site / page
+    if not path.is_file():
+        return
+    for address in LOCAL_REFERENCE.findall(path.read_text(encoding="utf-8")):
+        target = (path.parent / address).resolve()
+        if address.startswith("/") or not target.is_relative_to(site.resolve()):
+            raise BuildError(f"{page} refers to {address!r}, outside the site")
+        if not (target / "index.html" if address.endswith("/") or not address else target).is_file():
+            raise BuildError(f"{page} refers to {address!r}, which the build does not have")
 
 
 # --- Versioning and the service worker's file list -------------------------------------------------------

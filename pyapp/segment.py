@@ -316,7 +316,8 @@ def _profiles(group: _Group, leans: list[float]) -> tuple[np.ndarray, int]:
     size = width + 2 * margin
     profiles = np.zeros((len(leans), size))
     for k, lean in enumerate(leans):
-        columns = np.clip(np.floor(cols + lean * (rows - middle)).astype(np.int64) + margin, 0, size - 1)
+        # np.intp, not int64: in Pyodide (32-bit wasm) bincount refuses to cast int64 down.
+        columns = np.clip(np.floor(cols + lean * (rows - middle)).astype(np.intp) + margin, 0, size - 1)
         profiles[k] = np.convolve(np.bincount(columns, minlength=size), np.ones(3) / 3, mode="same")
     return profiles, margin
 

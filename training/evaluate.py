@@ -1,6 +1,8 @@
-"""Measure the committed ONNX model and write its model card, model/README.md (+ model/confusion.png).
+"""Measure the committed ONNX model and write its model card: model/README.md, the same card as a page of
+the site (model/card.html, training.card), model/confusion.png and the measurements, model/evaluation.json.
 
-    python -m training.evaluate            # ~2 min on 2 cores
+    python -m training.evaluate              # ~2 min on 2 cores
+    python -m training.evaluate --card-only  # README.md + card.html again from evaluation.json, nothing measured
 
 Everything here runs the exported file with onnxruntime, as the CLI does (the page runs the same file in
 onnxruntime-web). The MNIST test split is used only here and in the tests, never for fitting.
@@ -22,6 +24,7 @@ import onnxruntime as ort
 
 from pyapp.config import CLASSES, DIGITS, MODEL_EMBEDDING, MODEL_INPUT, MODEL_OUTPUT, MODEL_PATH, NOT_ONE
 from pyapp.preprocess import to_model_input
+from training import card
 from training.data import Split, load_mnist
 from training.export import float_path
 from training.numbers import bench_numbers
@@ -276,7 +279,7 @@ def model_card(facts: dict, training: dict) -> str:
         "Most confused (true -> read, count): "
         + ", ".join(f"{t} -> {p} ({n})" for t, p, n in confused_pairs(matrix)) + ".",
         "",
-        "![confusion matrix, pad path](confusion.png)",
+        f"![{_confusion_alt(matrix)}](confusion.png)",
         "",
         f"## Robustness (first {ROBUSTNESS_DIGITS:,} test digits, pad path, each varied on the pad)",
         "",
@@ -302,6 +305,15 @@ def model_card(facts: dict, training: dict) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _confusion_alt(matrix: np.ndarray) -> str:
+    """What confusion.png shows, in words (the image's alt text on the card page)."""
+    errors = int(matrix.sum() - np.trace(matrix))
+    pairs = confused_pairs(matrix, top=1)
+    most = f"; the most frequent, {pairs[0][0]} read as {pairs[0][1]}, {pairs[0][2]} times" if pairs else ""
+    return (f"Confusion matrix of the pad path: true digits in rows, the digits read in columns; "
+            f"{errors:,} of {int(matrix.sum()):,} digits misread, shaded red off the diagonal{most}")
 
 
 def _numbers_rows(facts: dict) -> list[str]:
@@ -364,22 +376,35 @@ def _robustness_rows(robust: dict[str, list[float]]) -> list[str]:
                    for name, values in robust.items()]
 
 
+def write_card(out: Path, facts: dict, training: dict) -> None:
+    """model/README.md and model/card.html from the same markdown, so the two never disagree."""
+    markdown = model_card(facts, training)
+    (out / "README.md").write_text(markdown, encoding="utf-8")
+    (out / "card.html").write_text(card.page(markdown, out), encoding="utf-8")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", type=Path, default=MODEL_PATH)
     parser.add_argument("--limit", type=int, default=0, help="only the first N test digits (a quick look)")
     parser.add_argument("--out", type=Path, default=None, help="folder for the card (default: the model's)")
+    parser.add_argument("--card-only", action="store_true",
+                        help="measure nothing: write README.md and card.html from OUT/evaluation.json")
     args = parser.parse_args()
     model: Path = args.model
     out: Path = args.out or model.parent
     out.mkdir(parents=True, exist_ok=True)
-    facts = measure(model, min(ROBUSTNESS_DIGITS, args.limit or ROBUSTNESS_DIGITS), args.limit)
     summary_path = model.parent / "training.json"  # written by training.train next to the model
     training = json.loads(summary_path.read_text()) if summary_path.exists() else {}
+    if args.card_only:
+        write_card(out, json.loads((out / "evaluation.json").read_text()), training)
+        print(f"wrote {out / 'README.md'} and {out / 'card.html'} from {out / 'evaluation.json'}")
+        return
+    facts = measure(model, min(ROBUSTNESS_DIGITS, args.limit or ROBUSTNESS_DIGITS), args.limit)
     title = f"pad path, {facts['pad_accuracy']:.2%} correct"
     plot_confusion(np.array(facts["confusion"]), out / "confusion.png", title)
-    (out / "README.md").write_text(model_card(facts, training))
     (out / "evaluation.json").write_text(json.dumps(facts, indent=1) + "\n")
+    write_card(out, facts, training)
     print(f"raw {facts['raw_accuracy']:.4f}, pad {facts['pad_accuracy']:.4f} ({facts['pad_seconds']:.0f} s), "
           f"{facts['bytes']:,} bytes, {facts['ms_per_image']:.3f} ms/image")
     if "app_correct" in facts:
