@@ -6,6 +6,7 @@
 //   show.js     a reading on the page, and the alert line                 -> #result, #hint, #alert, ...
 //   teach.js    the person's corrections and taught examples              -> #correct keys, #examples, ...
 //   startup.js  the page's state, loading progress, start-up failures     -> html[data-state], #status
+//   why.js      why the selected digit read as it did: the map, its sentence -> #why, #why-sentence, ...
 //
 // Data flows one way: the pad's pixels -> the worker -> a reading -> the page. Python and the model run in a
 // web worker, so nothing here ever waits for them: the pad draws from the first paint, while Python loads and
@@ -17,20 +18,28 @@ import { connectReader, read } from "./reader.js";
 import { clearBoxes, showAlert, showHint, showReading, startShow } from "./show.js";
 import { becameReady, isLoading, showProgress, watchStartup, workerFailed } from "./startup.js";
 import { followDigit, notTaught, sendStoredExamples, startTeaching, taught } from "./teach.js";
+import { followDigitForWhy, forgetWhy, startWhy } from "./why.js";
 
 watchStartup();
 
 startPad({
   changed: read,
-  repainted: clearBoxes,
+  repainted(width, height) {
+    clearBoxes(width, height);
+    forgetWhy();
+  },
   predict() {
     if (isLoading()) showHint("Still loading: your drawing is read as soon as Python is ready.");
     else read();
   },
 });
 startFiles();
-startShow(followDigit);
+startShow((...selected) => {
+  followDigit(...selected);
+  followDigitForWhy(...selected);
+});
 startTeaching();
+startWhy();
 
 connectReader(padPixels, {
   progress: showProgress,

@@ -5,6 +5,7 @@
 //
 // Messages from worker.mjs: run {id, data: Float32Array (transferred), shape, inputName, outputNames}
 //   -> {id, outputs: [Float32Array...]} or {id, error}. To it: ready, or http/problem while starting.
+// Runs share this one thread in turns of a few rows (below), so a read never waits for a why-map's batch.
 import { watchStart } from "./watch.mjs";
 
 const ORT_FOLDER = new URL("./vendor/ort/", import.meta.url).href;
@@ -46,15 +47,61 @@ model.then(
   },
 );
 
-addEventListener("message", async ({ data: { id, data, shape, inputName, outputNames } }) => {
-  try {
-    const { ort, session } = await model;
-    const tensor = new ort.Tensor("float32", data, shape);
-    const results = await session.run({ [inputName]: tensor });
-    tensor.dispose?.();
-    const outputs = outputNames.map((name) => results[name].data);
-    postMessage({ id, outputs }, outputs.map((output) => output.buffer));
-  } catch (error) {
-    postMessage({ id, error: message(error) });
+// Runs take turns, CHUNK_ROWS rows at a time: a read (a few rows) that comes while a why-map's 131 rows are
+// computed waits for one chunk, not the whole map (one thread computes both). Each row is computed alone
+// (the model has no batch statistics), so chunks give the rows the same numbers as one call.
+const CHUNK_ROWS = 16;
+const queue = []; // runs not finished, in turn: {id, data, shape, inputName, outputNames, done, outputs}
+let working = false;
+
+// A task boundary: a run's promise resolves in microtasks, so without it a message that came meanwhile would
+// wait for every chunk. (A MessageChannel, not setTimeout: nested timeouts are clamped to 4 ms.)
+const turn = new MessageChannel();
+const nextTask = () =>
+  new Promise((resolve) => {
+    turn.port1.onmessage = resolve;
+    turn.port2.postMessage(null);
+  });
+
+async function runChunk({ data, shape, inputName, outputNames, done, outputs }, ort, session) {
+  const rows = shape[0];
+  const size = data.length / Math.max(rows, 1); // numbers per row
+  const count = Math.min(CHUNK_ROWS, rows - done);
+  const tensor = new ort.Tensor("float32", data.subarray(done * size, (done + count) * size), [count, ...shape.slice(1)]);
+  const results = await session.run({ [inputName]: tensor });
+  tensor.dispose?.();
+  outputNames.forEach((name, k) => {
+    const part = results[name].data;
+    if (count === rows) outputs[k] = part; // the whole run in one chunk: no copy
+    else {
+      outputs[k] ??= new Float32Array((part.length / count) * rows);
+      outputs[k].set(part, (part.length / count) * done);
+    }
+  });
+  return count;
+}
+
+async function work() {
+  working = true;
+  while (queue.length) {
+    const run = queue.shift();
+    try {
+      const { ort, session } = await model;
+      run.done += await runChunk(run, ort, session);
+      if (run.done === run.shape[0]) {
+        postMessage({ id: run.id, outputs: run.outputs }, run.outputs.map((output) => output.buffer));
+      }
+    } catch (error) {
+      run.done = run.shape[0];
+      postMessage({ id: run.id, error: message(error) });
+    }
+    await nextTask(); // a run sent meanwhile joins the queue now, before this one's next chunk
+    if (run.done < run.shape[0]) queue.push(run);
   }
+  working = false;
+}
+
+addEventListener("message", ({ data: { id, data, shape, inputName, outputNames } }) => {
+  queue.push({ id, data, shape, inputName, outputNames, done: 0, outputs: [] });
+  if (!working) work();
 });

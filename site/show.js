@@ -3,11 +3,12 @@
 // box around each digit on the pad; and the alert line that every part of the page speaks through.
 //
 // Writes: #result (its text, data-value, data-read-ms, data-reads), #hint, #alert, #digits, #bars, #seen and
-// canvas#overlay (its size and the boxes). Nothing else: teach.js follows the selected digit through
-// the callback startShow takes.
+// canvas#overlay (its size, the boxes, and a why-map faint on its digit's box when why.js asks). Nothing
+// else: teach.js and why.js follow the selected digit through the callback startShow takes.
 
 const BOX_COLOUR = "#2563eb";
 const UNSURE_COLOUR = "#d97706";
+const FAINT = 0.6; // a why-map on the pad is drawn at this opacity: the ink stays readable under it
 
 const result = document.getElementById("result");
 const hint = document.getElementById("hint");
@@ -25,6 +26,7 @@ const bars = [...document.querySelectorAll("#bars li")].map((item) => ({
 let shown = { text: "", hint: "", digits: [] };
 let selected = 0;
 let digitSelected; // (reading id, index, digit): set by startShow; teach.js corrects the selected digit
+let boxHeat = null; // {reading, index, picture}: a why-map to draw on that digit's box while it is shown
 
 // The alert line: what went wrong and what to do ("" takes it away).
 export function showAlert(message) {
@@ -44,11 +46,21 @@ export function showReading(reading, roundTripMs) {
 
 // The pad was painted afresh at this size: no box fits it any more until the next reading.
 export function clearBoxes(width, height) {
+  boxHeat = null;
   if (overlay.width !== width || overlay.height !== height) {
     overlay.width = width;
     overlay.height = height;
   }
   overlay.getContext("2d").clearRect(0, 0, overlay.width, overlay.height);
+}
+
+// A why-map {reading (its id), index (of the digit), picture (why.js's 28x28 ImageData: orange, alpha by
+// heat)}, drawn faintly on that digit's box for as long as that digit of that reading is the one shown;
+// null takes it away.
+export function showHeatOnBox(map) {
+  if (!map && !boxHeat) return; // nothing to take away (clearBoxes may have done it: no boxes to redraw)
+  boxHeat = map;
+  drawBoxes();
 }
 
 export function startShow(onDigitSelected) {
@@ -63,6 +75,7 @@ export function startShow(onDigitSelected) {
 }
 
 function show(reading) {
+  if (boxHeat?.reading !== reading.id) boxHeat = null; // another reading: its map is of a drawing gone
   shown = reading;
   selected = Math.min(selected, Math.max(reading.digits.length - 1, 0));
   result.textContent = reading.text;
@@ -123,4 +136,36 @@ function drawBoxes() {
     context.strokeRect(left - padBy, top - padBy, right - left + 2 * padBy, bottom - top + 2 * padBy);
     context.fillText(labelOf(digit), left - padBy, Math.max(top - padBy - line * 2, Math.floor(overlay.height / 14)));
   });
+  const digit = shown.digits[selected];
+  if (digit && boxHeat?.reading === shown.id && boxHeat.index === selected) drawHeat(context, digit, boxHeat.picture);
+}
+
+// The 28x28 is the digit's crop scaled to 20 px on its long side (area averaging, sizes rounded) and moved
+// so that its centre of mass is at the centre, so no exact mapping back to the pad is kept. The map's
+// part inside the 28x28's ink bounding box is stretched onto the digit's box: the two frame the same ink, up
+// to a pixel of the 28x28 (the rounding, and faint edges that the crop's ink threshold left out).
+function drawHeat(context, digit, picture) {
+  const side = picture.width;
+  let top = side;
+  let left = side;
+  let bottom = 0;
+  let right = 0;
+  for (let y = 0; y < side; y++) {
+    for (let x = 0; x < side; x++) {
+      if (digit.image[4 * (y * side + x)] === 0) continue; // the red channel of white ink on black
+      top = Math.min(top, y);
+      left = Math.min(left, x);
+      bottom = Math.max(bottom, y + 1);
+      right = Math.max(right, x + 1);
+    }
+  }
+  if (bottom <= top || right <= left) return;
+  const source = new OffscreenCanvas(side, side);
+  source.getContext("2d").putImageData(picture, 0, 0);
+  const [boxTop, boxLeft, boxBottom, boxRight] = digit.box;
+  context.save();
+  context.globalAlpha = FAINT;
+  context.imageSmoothingEnabled = true;
+  context.drawImage(source, left, top, right - left, bottom - top, boxLeft, boxTop, boxRight - boxLeft, boxBottom - boxTop);
+  context.restore();
 }

@@ -111,7 +111,7 @@ def test_pyscript_chunks_that_core_imports_are_there(built_site: Path) -> None:
 
 def test_own_files_use_relative_urls_only(built_site: Path) -> None:
     own = ["sw.js", "offline.js", "manifest.webmanifest", "index.html", "worker.mjs", "model.mjs", "watch.mjs"]
-    own += ["app.js", "pad.js", "files.js", "reader.js", "show.js", "teach.js", "startup.js"]
+    own += ["app.js", "pad.js", "files.js", "reader.js", "show.js", "teach.js", "startup.js", "why.js"]
     for name in own:
         path = built_site / name
         if not path.is_file():
