@@ -394,7 +394,8 @@ def _cuts(group: _Group, slant: float) -> list[Cut]:
     if not _may_hold_two(width, height):
         # As narrow as one digit, but maybe two narrow ones that touch ("10", "11"): only thin joints, where
         # a cut crosses no more ink than one stroke does.
-        ordered = [int(v) for v in valleys if crossed[v] <= JOINT * thickness(group.mask)]
+        joint = JOINT * thickness(group.mask)
+        ordered = [int(v) for v in valleys if crossed[v] <= joint]
     else:
         parts = max(2, int(round(width / (DIGIT_ASPECT * height))))
         splits = [n for n in (parts, parts - 1, parts + 1) if n >= 2]

@@ -26,7 +26,8 @@ the model gave that digit when it was read (the worker keeps the last RECENT rea
 it needs no model call. The page keeps the examples (localStorage) as the JSON the worker gives back.
 
 A why-map (pyapp.why) hides each small patch of the digit's 28x28 image in turn and sees how the top digit's
-lead over the runner-up falls: all patches go to the model in one batch of its own, never delaying a read.
+lead over the runner-up falls: all patches go to the model in one batch of its own (site/model.mjs runs
+batches in turns of a few rows, so a read sent meanwhile does not wait for the whole map).
 The worker keeps the last RECENT readings' digit images for it.
 
 A read is synchronous Python on both sides of its one asynchronous step, the model: prepare, then the
@@ -170,7 +171,7 @@ def explain(message) -> None:
     found = _recent_images.get(message.reading)
     digit = message.digit
     if found is None or not isinstance(digit, int) or not 0 <= digit < len(found):
-        reading_failed(message.id, "That reading has changed since: choose the digit again.")
+        why_failed(message.id, "That reading has changed since: choose the digit again.")
         return
     image = found[digit]
     batch = why.occlusions(image)
@@ -188,11 +189,17 @@ def explain(message) -> None:
             }
             worker.send(plain(reply))
         except Exception as error:
-            reading_failed(message.id, error)
+            why_failed(message.id, error)
 
-    failed = create_once_callable(lambda error: reading_failed(message.id, error))
+    failed = create_once_callable(lambda error: why_failed(message.id, error))
     run = worker.run(typed(batch, js.Float32Array), shape, MODEL_INPUT, to_js([MODEL_OUTPUT]))
     run.then(create_once_callable(answer), failed)
+
+
+def why_failed(request: int, error) -> None:
+    """The map is not drawn and the page says so; the console keeps the details."""
+    js.console.error(f"why-map failed: {error!r}")
+    worker.send(plain({"type": "error", "id": request, "message": str(error)}))
 
 
 # ---- the person's examples ----
