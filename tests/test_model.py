@@ -30,7 +30,7 @@ def test_contract_names_and_shapes(session: ort.InferenceSession) -> None:
     assert inp.name == MODEL_INPUT and inp.type == "tensor(float)"
     assert inp.shape[1:] == [MODEL_SIDE, MODEL_SIDE, 1] and not isinstance(inp.shape[0], int)
     assert out.name == MODEL_OUTPUT and out.type == "tensor(float)"
-    assert out.shape[1:] == [10]
+    assert out.shape[1:] == [CLASSES]  # ten digits and NOT_ONE
     assert embedding.name == MODEL_EMBEDDING and embedding.type == "tensor(float)"
     assert embedding.shape == [out.shape[0], EMBEDDING_SIZE]  # the same symbolic N
 
