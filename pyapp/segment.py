@@ -209,13 +209,14 @@ def _merge_overlapping(left: np.ndarray, right: np.ndarray, group: np.ndarray) -
         group = _union(ids.size, upper, lower)[index]
 
 
-def _deslanted_columns(comps: _Components, slant: float, middle: float) -> tuple[np.ndarray, np.ndarray]:
-    """Each component's column range [left, right) with the writing's slant taken out."""
-    rows, cols = np.nonzero(comps.labels)
-    owner = comps.labels[rows, cols] - 1
+def _deslanted_columns(
+    pixels: tuple[np.ndarray, np.ndarray, np.ndarray], count: int, slant: float, middle: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each of `count` components' column range [left, right) with the writing's slant taken out."""
+    rows, cols, owner = pixels
     shifted = cols + slant * (rows - middle)
-    left = np.full(comps.pixels.size, np.inf)
-    right = np.full(comps.pixels.size, -np.inf)
+    left = np.full(count, np.inf)
+    right = np.full(count, -np.inf)
     np.minimum.at(left, owner, shifted)
     np.maximum.at(right, owner, shifted + 1)
     return left, right
@@ -240,12 +241,17 @@ def _typical_height(heights: np.ndarray, pixels: np.ndarray) -> float:
     return float(heights[order][np.searchsorted(cumulative, cumulative[-1] / 2)])
 
 
-def writing_slant(comps: _Components, large: np.ndarray) -> float:
+def _ink_pixels(comps: _Components) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every stroke pixel's row, column and component, found once for the slant and the columns."""
+    rows, cols = np.nonzero(comps.labels)
+    return rows, cols, comps.labels[rows, cols] - 1
+
+
+def writing_slant(pixels: tuple[np.ndarray, np.ndarray, np.ndarray], large: np.ndarray) -> float:
     """How far the writing leans (x shift per unit of height, positive when the tops lean right), from the
     large components' second moments pooled: a slanted 1, 0 or 8 leans as its hand does. Clipped to
     +-MAX_SLANT; a lone 7 or 2 reads as slanted by its diagonal, which only tilts the cuts offered."""
-    rows, cols = np.nonzero(comps.labels)
-    owner = comps.labels[rows, cols] - 1
+    rows, cols, owner = pixels
     keep = np.isin(owner, large)
     if not keep.any():
         return 0.0
@@ -270,9 +276,10 @@ def group_components(comps: _Components) -> tuple[np.ndarray, float, float]:
     # Noise can make thousands of pieces: only the largest MAX_DIGITS can be digits, which bounds the work.
     small[np.argsort(-comps.pixels, kind="stable")[MAX_DIGITS:]] = True
     large = np.flatnonzero(~small)
-    slant = writing_slant(comps, large)
+    pixels = _ink_pixels(comps)
+    slant = writing_slant(pixels, large)
     group = np.full(count, -1)
-    left, right = _deslanted_columns(comps, slant, comps.labels.shape[0] / 2)
+    left, right = _deslanted_columns(pixels, count, slant, comps.labels.shape[0] / 2)
     group[large] = _merge_overlapping(left[large], right[large], np.arange(large.size))
     pieces = np.flatnonzero(small)
     if pieces.size:
@@ -302,13 +309,7 @@ class _Group:
     box: tuple[int, int, int, int]
     ink: np.ndarray  # the pad's ink in box, other groups' ink zeroed (the rim of its own strokes kept)
     mask: np.ndarray  # its stroke pixels in box
-    along: np.ndarray  # each pixel's column in box with the writing's slant taken out (float, from 0)
-    origin: float  # the pad's deslanted column where `along` is 0
-
-    @property
-    def columns(self) -> tuple[float, float]:
-        """Its deslanted column range, [left, right), on the pad's deslanted axis."""
-        return self.origin, self.origin + float(self.along[self.mask].max(initial=0.0)) + 1
+    columns: tuple[float, float]  # its deslanted column range, [left, right), on the pad's deslanted axis
 
 
 def _may_hold_two(width: float, height: float) -> bool:
@@ -476,9 +477,9 @@ def _groups(ink: np.ndarray, threshold: float) -> tuple[list[_Group], float, flo
         local = own[top:bottom, left:right]
         crop = ink[top:bottom, left:right] * _dilate(local)
         rows = np.arange(top, bottom, dtype=np.float64)[:, None]
-        along = np.arange(right - left, dtype=np.float64)[None, :] + slant * (rows - middle)
-        offset = float(along[local].min())
-        groups.append(_Group((top, left, bottom, right), crop, local, along - offset, left + offset))
+        along = (np.arange(right - left, dtype=np.float64)[None, :] + slant * (rows - middle))[local]
+        columns = (left + float(along.min()), left + float(along.max()) + 1)
+        groups.append(_Group((top, left, bottom, right), crop, local, columns))
     return sorted(groups, key=lambda g: (sum(g.columns), g.box[0])), digit_height, slant
 
 
