@@ -55,10 +55,11 @@ SMALL_SIDE = 0.2
 OVERLAP = 0.5
 # How far a broken stroke's parts lie apart, in heights: a fragment within NEAR of a group (box gap) is part
 # of it, farther away it is noise; groups at most NEAR apart in (deslanted) columns are offered as one piece
-# too. With the priors: at 0.15, a 7 and a 9 of the 10k whose stroke broke 0.16-0.17 heights away read "71"
-# and "91"; at 0.25, a speck 0.21 heights from a 3 joins it (tests/test_segment.py); at 0.2, narrow pen
-# 97.1% -> 97.2%.
-NEAR = 0.2
+# too. The same fifth of a digit's height as SMALL_SIDE: a pen that skips leaves gaps about as long as the
+# pieces it leaves. Measured on its own with the priors: at 0.15, a 7 and a 9 of the 10k whose stroke broke
+# 0.16-0.17 heights away read "71" and "91"; at 0.25, a speck 0.21 heights from a 3 joins it
+# (tests/test_segment.py); at 0.2, narrow pen 97.1% -> 97.2%.
+NEAR = SMALL_SIDE
 # Widths, in heights. A typical digit is DIGIT_ASPECT wide (MNIST's average is about 0.7): the cut
 # generator expects touching digits to meet that far apart; a span is a candidate up to two typical digits
 # wide (MAX_SPAN). Beyond LINE_ASPECT a mark is a line or a dash and is not cut (so about six touching

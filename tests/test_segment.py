@@ -192,3 +192,21 @@ def test_mnist_touching_numbers_are_offered() -> None:
     # The model picks the right reading for most (test_recognize.py::test_model_reads_touching_mnist_numbers).
     numbers, digits = mnist_segmentation_accuracy((-0.05, 0.02), trials=150)
     assert numbers >= 0.88 and digits >= 0.94
+
+
+def test_tuned_constants_are_at_most_twelve() -> None:
+    """Issue 18's bound on the reader's tuning: upper-case module constants set to a number literal in
+    segment.py, recognize.py and preprocess.py, other than the MAX_* bounds on work and input (derived
+    ones, like NEAR = SMALL_SIDE, are not tuned). Each must cite the figure that set it."""
+    import ast
+    from pathlib import Path
+
+    tuned = []
+    for name in ("segment", "recognize", "preprocess"):
+        tree = ast.parse((Path(__file__).parent.parent / "pyapp" / f"{name}.py").read_text())
+        for node in tree.body:
+            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant):
+                targets = [t.id for t in node.targets if isinstance(t, ast.Name)]
+                numeric = isinstance(node.value.value, (int, float)) and not isinstance(node.value.value, bool)
+                tuned += [t for t in targets if numeric and t.isupper() and not t.startswith("MAX_")]
+    assert len(tuned) <= 12, tuned

@@ -223,7 +223,7 @@ def model_card(facts: dict, training: dict) -> str:
         "  with a neighbour's stroke through its box). `pyapp.recognize` scores each candidate piece of a pad",
         "  by its top digit's probability; the page's bars show the ten digits' (summing to 1 minus NOT_ONE's);",
         f"- output `{MODEL_EMBEDDING}` float32 [N, {facts['embedding_size']}]: the penultimate layer (the global",
-        "  average pool the dense layer reads; in the int8 file, before its 8-bit rounding), for personal",
+        "  average pool the dense layer reads; float32 in the int8 file too), for personal",
         "  examples (`pyapp/personal.py`). An existing tensor made an output: no node or weight added (the",
         f"  declaration takes {facts['embedding_bytes']} bytes), the probabilities unchanged bit for bit.",
         f"- ONNX opset {facts['opset']}, IR version {facts['ir']}; operators: {', '.join(facts['ops'])}.",
@@ -345,11 +345,10 @@ def _int8_lines(training: dict) -> list[str]:
     if not training.get("quantized"):
         return ["- float32 weights (the int8 copy was not shipped: it disagreed with the float model)."]
     return [
-        "- int8, static QDQ (`training/export.py`): per-channel int8 weights and uint8 activations for the",
-        "  convolutions and the dense layer, calibrated on 2,000 validation digits; the softmax stays float. "
-        f"{training.get('float_bytes', 0):,} bytes",
-        f"  as float32; its top digit agrees with the float model's on {training.get('int8_agreement', 0):.2%} of the "
-        "10k validation digits.",
+        "- int8 weights (`training/export.py`): each convolution's and the dense layer's weights stored as int8",
+        "  with one float scale per output channel, restored to float32 when the session is made; every",
+        f"  activation stays float32. {training.get('float_bytes', 0):,} bytes as float32; its top digit agrees with",
+        f"  the float model's on {training.get('int8_agreement', 0):.2%} of the 10k validation digits.",
     ]
 
 
