@@ -1,7 +1,7 @@
 """Why this digit: occlusion sensitivity for one 28x28 image, in pure numpy (CPython and Pyodide alike).
 
-    batch = occlusions(image)                      # the image, then one copy per patch hidden
-    probabilities = predict(batch)                 # ONE model call: [1 + patch_count(), 10 or 11]
+    batch = occlusions(image)                      # the image, then one copy per patch over ink hidden
+    probabilities = predict(batch)                 # ONE model call: [1 + patch_count(image), 10 or 11]
     why = why_map(image, probabilities)            # heat [28, 28] in [0, 1], and a sentence
 
 A patch matters when hiding it lowers the top digit's lead over the runner-up; each ink pixel's heat is the
@@ -22,7 +22,8 @@ import numpy as np
 
 from pyapp.config import DIGITS, MODEL_SIDE
 
-# (patch side, stride) in the model's pixels; all patches go in one batch of 1 + 81 + 49 = 131 rows. The model
+# (patch side, stride) in the model's pixels: 81 + 49 = 130 patches, of which those over ink go in one batch after
+# the image (`hidden`: a median of 97, 55-125, on 200 MNIST test digits put on the pad and read). The model
 # sees a digit 20 px tall with strokes 2-3 px wide. 6 px hides a piece of one stroke (a 9's closing arc) and
 # no neighbour; but the model reads a 7's bar even with any 6 px of it hidden (p[7] stays 0.97), so 10 px
 # patches hide such whole features too. Measured on the three pairs of tests/test_why.py at three pen widths,
@@ -69,16 +70,31 @@ def _patches() -> tuple[np.ndarray, np.ndarray]:
     return masks, averaging
 
 
-def patch_count() -> int:
-    """How many patches occlusions hides: the batch has this many rows after the original."""
-    return _patches()[0].shape[0]
+def _image(image: np.ndarray) -> np.ndarray:
+    return np.asarray(image, dtype=np.float32).reshape(MODEL_SIDE, MODEL_SIDE)
+
+
+def hidden(image: np.ndarray) -> np.ndarray:
+    """bool [K]: the patches occlusions(image) hides, those that cover ink (a pixel other than FILL).
+
+    Hiding a patch with no ink under it gives back the image itself, and its drop could only count where
+    there is no ink, where the heat is 0 whatever it is: the map is the same without its row (bench/why.py
+    --cpython: 131 -> a median of 97 rows on MNIST test digits)."""
+    masks = _patches()[0]
+    return masks.reshape(masks.shape[0], -1)[:, _image(image).ravel() != FILL].any(axis=1)
+
+
+def patch_count(image: np.ndarray | None = None) -> int:
+    """How many patches occlusions(image) hides (every patch when no image is given): the batch has this many
+    rows after the original."""
+    return int(_patches()[0].shape[0] if image is None else hidden(image).sum())
 
 
 def occlusions(image: np.ndarray) -> np.ndarray:
-    """float32 [1 + patch_count(), 28, 28, 1] for one model call: `image` (28x28, white ink on black) first,
-    then one copy per patch with that patch set to FILL."""
-    original = np.asarray(image, dtype=np.float32).reshape(MODEL_SIDE, MODEL_SIDE)
-    masks = _patches()[0]
+    """float32 [1 + patch_count(image), 28, 28, 1] for one model call: `image` (28x28, white ink on black)
+    first, then one copy per patch that covers ink, in the order of the patches, with that patch set to FILL."""
+    original = _image(image)
+    masks = _patches()[0][hidden(original)]
     batch = np.empty((1 + masks.shape[0], MODEL_SIDE, MODEL_SIDE), dtype=np.float32)
     batch[:] = original
     batch[1:][masks] = FILL
@@ -110,10 +126,10 @@ def _pair(first_row: np.ndarray, top: int | None, runner_up: int | None) -> tupl
 def why_map(
     image: np.ndarray, probabilities_of_batch: np.ndarray, top: int | None = None, runner_up: int | None = None
 ) -> Why:
-    """The model's answers on occlusions(image) ([1 + K, 10] or [1 + K, 11]: only the ten digits count) ->
-    Why. `top` and `runner_up` default to the two likeliest digits of the original (row 0)."""
-    _, averaging = _patches()
-    original = np.asarray(image, dtype=np.float32).reshape(MODEL_SIDE, MODEL_SIDE)
+    """The model's answers on occlusions(image) ([1 + patch_count(image), 10 or 11]: only the ten digits
+    count) -> Why. `top` and `runner_up` default to the two likeliest digits of the original (row 0)."""
+    original = _image(image)
+    averaging = _patches()[1][hidden(original)]  # the patches left out have no row: their drop counts as 0
     rows = np.asarray(probabilities_of_batch, dtype=np.float32).reshape(1 + averaging.shape[0], -1)[:, :DIGITS]
     rows = np.nan_to_num(rows, nan=0.0, posinf=0.0, neginf=0.0)  # a broken row reads as "no opinion"
     top, runner_up = _pair(rows[0], top, runner_up)
