@@ -22,18 +22,29 @@ import numpy as np
 
 from pyapp.config import DIGITS, MODEL_SIDE
 
-# (patch side, stride) in the model's pixels: 81 + 49 = 130 patches, of which those over ink go in one batch after
-# the image (`hidden`: a median of 97, 55-125, on 200 MNIST test digits put on the pad and read). The model
-# sees a digit 20 px tall with strokes 2-3 px wide. 6 px hides a piece of one stroke (a 9's closing arc) and
-# no neighbour; but the model reads a 7's bar even with any 6 px of it hidden (p[7] stays 0.97), so 10 px
-# patches hide such whole features too. Measured on the three pairs of tests/test_why.py at three pen widths,
-# as above: 6 px alone (stride 2) 0.60-4.56x (the 7's bar missed, 0.60-1.29x), 10 px alone 1.56-2.93x (50 rows, a
-# coarser map), both 1.58-3.52x. Stride 3 for the 6 px patches: as good as stride 2 (worst pair 1.58x against
-# 1.48x) with 131 rows instead of 194.
-SCALES = ((6, 3), (10, 3))
+# (patch side, stride) in the model's pixels: 10 px every 6 px, 16 patches, of which those over ink are hidden
+# (`hidden`): 9-17 rows per map with the image's, a median of 16 (bench/why.py --variants, 200 MNIST test
+# digits on the pad). In the page the image's row comes from its reading, so a map is at most 16 rows: one of
+# site/model.mjs's turns. The model sees a digit 20 px tall with strokes 2-3 px wide; it reads a 7's bar
+# with any 6 px of it hidden (p[7] 0.94 -> 0.75 at least, tests/test_why.py's 7 at its three pens), while 10
+# px can take it to 0.02: 6 px patches miss the bar. Measured (bench/why.py --variants): the heat's share on
+# the deciding part over its share of the ink on tests/test_why.py's three pairs at its three pens, and how
+# often its 1.4x is reached on 72 more drawings of them, their strokes' ends moved by up to 0.04 of the height:
+#   patches               rows    7 vs 1              9 vs 4              6 vs 0
+#   6/3                   27-77   0.47-0.67, 0%       3.09-3.48, 100%     1.62-1.93, 100%
+#   6/3 + 10/3            56-126  1.15-1.34, 0%       1.82-2.06, 100%     1.48-1.58, 83%
+#   10/3                  29-50   1.21-1.42, 4%       1.58-1.79, 100%     1.38-1.47, 67%
+#   10/5                  16-26   1.21-1.41, 4%       1.87-1.99, 100%     1.55-1.60, 96%
+#   10/6                  9-17    1.42-1.58, 88%      1.54-1.84, 96%      1.49-1.63, 83%
+#   6/6 + 10/6            14-39   1.40-1.57, 88%      1.72-2.17, 100%     1.58-1.73, 92%
+# 10/6 against 6/3 + 10/3 (the patches before it, 131 rows): the 7's bar found, 9 vs 4 lower, mostly above 1.4
+# (one moved drawing just under, at 1.40), 6 vs 0 the same, for an eighth of the rows; its map correlates at 0.93
+# (median) with theirs on the MNIST digits' ink: coarser, the same parts. 6/6 + 10/6 is better on 9 vs 4 and 6 vs 0
+# for about twice the rows, two turns in the page.
+SCALES = ((10, 6),)
 # Hidden means background: the model reads white ink on black, so 0 removes ink and adds none. A grey fill
 # (0.5) paints a square the model reads as ink, so hiding empty paper changes the answer too: the 7's bar
-# was then missed (0.93-1.06x, measured as above).
+# was then missed (0.93-1.06x, with 6/3 + 10/3 patches and the ten-class model before this one).
 FILL = 0.0
 ORANGE = (255, 136, 0)
 # The image under the heat is drawn in grey up to this level, not white, so that the orange reads on strokes.
