@@ -196,6 +196,7 @@ def load_why(path: Path):
     """Another tree's pyapp/why.py as a module of its own (it imports only pyapp.config)."""
     spec = importlib.util.spec_from_file_location("baseline_why", path)
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclass looks itself up there
     spec.loader.exec_module(module)
     return module
 
@@ -211,25 +212,25 @@ def in_cpython(options: argparse.Namespace) -> None:
         versions = {"baseline": load_why(options.baseline / "pyapp" / "why.py"), **versions}
     rows: dict[str, list[int]] = {name: [] for name in versions}
     steps = {name: {"occlusions": [], "model": [], "why_map": [], "all": []} for name in versions}
-    for image in [digits[0], *digits]:  # the first once more, to warm up, not counted
+    for module in versions.values():  # warm up
+        module.why_map(digits[0], predict(module.occlusions(digits[0])))
+    for image in digits:
         for name, module in versions.items():
-            times = [time.perf_counter()]
+            started = time.perf_counter()
             batch = module.occlusions(image)
-            times.append(time.perf_counter())
+            occluded = time.perf_counter()
             probabilities = predict(batch)
-            times.append(time.perf_counter())
+            predicted = time.perf_counter()
             module.why_map(image, probabilities)
-            times.append(time.perf_counter())
-            if image is digits[0] and not rows[name]:
-                rows[name].append(-1)  # the warm-up
-                continue
+            ended = time.perf_counter()
             rows[name].append(len(batch))
-            for step, start, end in zip(("occlusions", "model", "why_map"), times, times[1:], strict=True):
-                steps[name][step].append(1000 * (end - start))
-            steps[name]["all"].append(1000 * (times[-1] - times[0]))
+            steps[name]["occlusions"].append(1000 * (occluded - started))
+            steps[name]["model"].append(1000 * (predicted - occluded))
+            steps[name]["why_map"].append(1000 * (ended - predicted))
+            steps[name]["all"].append(1000 * (ended - started))
     print(f"the map in CPython, the first digit read of {len(digits)} MNIST test digits on the pad:")
     for name in versions:
-        counted = [r for r in rows[name] if r >= 0]
+        counted = rows[name]
         print(f"  {name:>8}: rows per map median {statistics.median(counted):.0f}, {min(counted)}-{max(counted)}")
         for step, values in steps[name].items():
             print(f"  {'':>8}  {step:>10}: {summary(values)}")
