@@ -10,7 +10,8 @@ contrastive: log p[top] - log p[runner_up], the log-odds between the two, which 
 goes to neither (NOT_ONE, the other eight digits): hiding a 6's stem may make it "not sure what" without
 making it any more a 0. The lead in plain probabilities (p[top] - p[runner_up]) weighs exactly that, and on
 the drawings of tests/test_why.py it found the deciding part less well: the 6 against the 0 at 1.23-1.37x
-(the heat's share on the deciding part over that part's share of the ink) against 1.63-1.81x in log-odds.
+(the heat's share on the deciding part over that part's share of the ink) against 1.63-1.81x in log-odds
+(measured with the ten-class model and 6 px + 10 px patches every 3 px).
 """
 
 from __future__ import annotations
