@@ -16,7 +16,7 @@ it sends messages and shows the replies. The protocol, both ways (ids pair a rep
             -> taught {id, count, json}   or  not-taught {id, reason}
     forget  {id}                              -> taught {id, count: 0, json: ""}
     why     {id, reading, digit}              what made the `digit`-th digit of reading `reading` read as it did
-            -> why {id, reading, digit, heat: Float32Array(784), top, runnerUp, sentence, ms}
+            -> why {id, reading, digit, heat: Float32Array(784), top, runnerUp, sentence, ms, modelMs}
                or  error {id, message}
 
 The person's examples (pyapp.personal) are read with every drawing: the model gives probabilities and
@@ -26,9 +26,10 @@ the model gave that digit when it was read (the worker keeps the last RECENT rea
 it needs no model call. The page keeps the examples (localStorage) as the JSON the worker gives back.
 
 A why-map (pyapp.why) hides each small patch of the digit's 28x28 image in turn and sees how the top digit's
-lead over the runner-up falls: all patches go to the model in one batch of its own (site/model.mjs runs
-batches in turns of a few rows, so a read sent meanwhile does not wait for the whole map).
-The worker keeps the last RECENT readings' digit images for it.
+lead over the runner-up falls: the patches over ink (at most 16) go to the model in one batch of its own, one
+of site/model.mjs's turns, so a read sent meanwhile waits for that turn at most. The worker keeps the last
+RECENT readings' digit images and probabilities for it: the image's own row is not computed again. `ms` is the
+worker's time for the map, `modelMs` the model call's part of it (sent to answered, transfers included).
 
 A read is synchronous Python on both sides of its one asynchronous step, the model: prepare, then the
 model's promise calls on_probabilities (or on_model_failure) directly. Awaiting the promise instead would
@@ -124,7 +125,7 @@ def finish(
 ) -> None:
     try:
         reading = personal.decide_taught(prepared, probabilities, embeddings, _examples)
-        remember(request, reading, embeddings)
+        remember(request, reading, probabilities, embeddings)
         worker.send(reading_message(request, reading, js.performance.now() - started))
     except Exception as error:
         reading_failed(request, error)
@@ -166,33 +167,40 @@ def reading_failed(request: int, error) -> None:
 
 
 def explain(message) -> None:
-    """One model call over the digit's occluded copies (pyapp.why), answered when it resolves."""
+    """One model call over the digit's occluded copies (pyapp.why), answered when it resolves. The image's own
+    row is the one its reading computed: the batch is only the copies (at most 16, one turn of the model's
+    worker)."""
     started = js.performance.now()
     found = _recent_images.get(message.reading)
     digit = message.digit
-    if found is None or not isinstance(digit, int) or not 0 <= digit < len(found):
+    if found is None or not isinstance(digit, int) or not 0 <= digit < len(found[0]):
         why_failed(message.id, "That reading has changed since: choose the digit again.")
         return
-    image = found[digit]
-    batch = why.occlusions(image)
-    shape = to_js(list(batch.shape))
+    image, original = found[0][digit], found[1][digit]
+    copies = why.occlusions(image)[1:]
+    sent = js.performance.now()
 
     def answer(outputs) -> None:
         try:
-            probabilities = np.frombuffer(outputs[0].to_bytes(), dtype=np.float32).reshape(len(batch), -1)
+            model_ms = js.performance.now() - sent
+            rows = np.frombuffer(outputs[0].to_bytes(), dtype=np.float32) if len(copies) else original[:0]
+            probabilities = np.vstack([original[None], rows.reshape(len(copies), original.size)])
             found_why = why.why_map(image, probabilities)
             reply = {
                 "type": "why", "id": message.id, "reading": message.reading, "digit": digit,
                 "heat": typed(found_why.heat.astype(np.float32), js.Float32Array), "top": found_why.top,
                 "runnerUp": found_why.runner_up, "sentence": found_why.sentence,
-                "ms": js.performance.now() - started,
+                "ms": js.performance.now() - started, "modelMs": model_ms,
             }
             worker.send(plain(reply))
         except Exception as error:
             why_failed(message.id, error)
 
+    if not len(copies):  # no ink, nothing to hide (a digit always has some)
+        answer(None)
+        return
     failed = create_once_callable(lambda error: why_failed(message.id, error))
-    run = worker.run(typed(batch, js.Float32Array), shape, MODEL_INPUT, to_js([MODEL_OUTPUT]))
+    run = worker.run(typed(copies, js.Float32Array), to_js(list(copies.shape)), MODEL_INPUT, to_js([MODEL_OUTPUT]))
     run.then(create_once_callable(answer), failed)
 
 
@@ -207,14 +215,16 @@ def why_failed(request: int, error) -> None:
 _examples: personal.Examples | None = None  # made at start, once the embedding space has loaded
 RECENT = 4  # readings whose digits can still be taught: the one shown, and a read or two that overtook it
 _recent: dict[int, np.ndarray] = {}  # reading id -> its digits' embeddings [digits, D], in reading order
-_recent_images: dict[int, np.ndarray] = {}  # reading id -> its digits' 28x28 images, for why-maps
+# reading id -> its digits' 28x28 images and the model's rows for them [digits, 11], for why-maps
+_recent_images: dict[int, tuple[np.ndarray, np.ndarray] | None] = {}
 
 
-def remember(request: int, reading: recognize.Reading, embeddings: np.ndarray) -> None:
+def remember(request: int, reading: recognize.Reading, probabilities: np.ndarray, embeddings: np.ndarray) -> None:
     """Keep each digit's embedding (its batch row's), so that a correction of this reading needs no model
-    call, and its image, for a why-map."""
-    _recent[request] = embeddings[[digit.row for digit in reading.digits]]
-    _recent_images[request] = np.stack([digit.image for digit in reading.digits]) if reading.digits else None
+    call, and its image and probabilities, for a why-map."""
+    rows = [digit.row for digit in reading.digits]
+    _recent[request] = embeddings[rows]
+    _recent_images[request] = (np.stack([d.image for d in reading.digits]), probabilities[rows]) if rows else None
     for old in sorted(_recent)[:-RECENT]:
         del _recent[old]
         del _recent_images[old]

@@ -1,7 +1,7 @@
 """Why this digit: occlusion sensitivity for one 28x28 image, in pure numpy (CPython and Pyodide alike).
 
-    batch = occlusions(image)                      # the image, then one copy per patch hidden
-    probabilities = predict(batch)                 # ONE model call: [1 + patch_count(), 10 or 11]
+    batch = occlusions(image)                      # the image, then one copy per patch over ink hidden
+    probabilities = predict(batch)                 # ONE model call: [1 + patch_count(image), 10 or 11]
     why = why_map(image, probabilities)            # heat [28, 28] in [0, 1], and a sentence
 
 A patch matters when hiding it lowers the top digit's lead over the runner-up; each ink pixel's heat is the
@@ -10,7 +10,8 @@ contrastive: log p[top] - log p[runner_up], the log-odds between the two, which 
 goes to neither (NOT_ONE, the other eight digits): hiding a 6's stem may make it "not sure what" without
 making it any more a 0. The lead in plain probabilities (p[top] - p[runner_up]) weighs exactly that, and on
 the drawings of tests/test_why.py it found the deciding part less well: the 6 against the 0 at 1.23-1.37x
-(the heat's share on the deciding part over that part's share of the ink) against 1.63-1.81x in log-odds.
+(the heat's share on the deciding part over that part's share of the ink) against 1.63-1.81x in log-odds
+(measured with the ten-class model and 6 px + 10 px patches every 3 px).
 """
 
 from __future__ import annotations
@@ -22,17 +23,29 @@ import numpy as np
 
 from pyapp.config import DIGITS, MODEL_SIDE
 
-# (patch side, stride) in the model's pixels; all patches go in one batch of 1 + 81 + 49 = 131 rows. The model
-# sees a digit 20 px tall with strokes 2-3 px wide. 6 px hides a piece of one stroke (a 9's closing arc) and
-# no neighbour; but the model reads a 7's bar even with any 6 px of it hidden (p[7] stays 0.97), so 10 px
-# patches hide such whole features too. Measured on the three pairs of tests/test_why.py at three pen widths,
-# as above: 6 px alone (stride 2) 0.60-4.56x (the 7's bar missed, 0.60-1.29x), 10 px alone 1.56-2.93x (50 rows, a
-# coarser map), both 1.58-3.52x. Stride 3 for the 6 px patches: as good as stride 2 (worst pair 1.58x against
-# 1.48x) with 131 rows instead of 194.
-SCALES = ((6, 3), (10, 3))
+# (patch side, stride) in the model's pixels: 10 px every 6 px, 16 patches, of which those over ink are hidden
+# (`hidden`): 9-17 rows per map with the image's, a median of 16 (bench/why.py --variants, 200 MNIST test
+# digits on the pad). In the page the image's row comes from its reading, so a map is at most 16 rows: one of
+# site/model.mjs's turns. The model sees a digit 20 px tall with strokes 2-3 px wide; it reads a 7's bar
+# with any 6 px of it hidden (p[7] 0.94 -> 0.75 at least, tests/test_why.py's 7 at its three pens), while 10
+# px can take it to 0.02: 6 px patches miss the bar. Measured (bench/why.py --variants): the heat's share on
+# the deciding part over its share of the ink on tests/test_why.py's three pairs at its three pens, and how
+# often its 1.4x is reached on 72 more drawings of them, their strokes' ends moved by up to 0.04 of the height:
+#   patches               rows    7 vs 1              9 vs 4              6 vs 0
+#   6/3                   27-77   0.47-0.67, 0%       3.09-3.48, 100%     1.62-1.93, 100%
+#   6/3 + 10/3            56-126  1.15-1.34, 0%       1.82-2.06, 100%     1.48-1.58, 83%
+#   10/3                  29-50   1.21-1.42, 4%       1.58-1.79, 100%     1.38-1.47, 67%
+#   10/5                  16-26   1.21-1.41, 4%       1.87-1.99, 100%     1.55-1.60, 96%
+#   10/6                  9-17    1.42-1.58, 88%      1.54-1.84, 96%      1.49-1.63, 83%
+#   6/6 + 10/6            14-39   1.40-1.57, 88%      1.72-2.17, 100%     1.58-1.73, 92%
+# 10/6 against 6/3 + 10/3 (the patches before it, 131 rows): the 7's bar found, 9 vs 4 lower, mostly above 1.4
+# (one moved drawing just under, at 1.40), 6 vs 0 the same, for an eighth of the rows; its map correlates at 0.93
+# (median) with theirs on the MNIST digits' ink: coarser, the same parts. 6/6 + 10/6 is better on 9 vs 4 and 6 vs 0
+# for about twice the rows, two turns in the page.
+SCALES = ((10, 6),)
 # Hidden means background: the model reads white ink on black, so 0 removes ink and adds none. A grey fill
 # (0.5) paints a square the model reads as ink, so hiding empty paper changes the answer too: the 7's bar
-# was then missed (0.93-1.06x, measured as above).
+# was then missed (0.93-1.06x, with 6/3 + 10/3 patches and the ten-class model before this one).
 FILL = 0.0
 ORANGE = (255, 136, 0)
 # The image under the heat is drawn in grey up to this level, not white, so that the orange reads on strokes.
@@ -69,16 +82,31 @@ def _patches() -> tuple[np.ndarray, np.ndarray]:
     return masks, averaging
 
 
-def patch_count() -> int:
-    """How many patches occlusions hides: the batch has this many rows after the original."""
-    return _patches()[0].shape[0]
+def _image(image: np.ndarray) -> np.ndarray:
+    return np.asarray(image, dtype=np.float32).reshape(MODEL_SIDE, MODEL_SIDE)
+
+
+def hidden(image: np.ndarray) -> np.ndarray:
+    """bool [K]: the patches occlusions(image) hides, those that cover ink (a pixel other than FILL).
+
+    Hiding a patch with no ink under it gives back the image itself, and its drop could only count where
+    there is no ink, where the heat is 0 whatever it is: the map is the same without its row (on 200 MNIST
+    test digits on the pad, 8-16 of the 16 patches cover ink; 55-125 of the 130 patches before SCALES)."""
+    masks = _patches()[0]
+    return masks.reshape(masks.shape[0], -1)[:, _image(image).ravel() != FILL].any(axis=1)
+
+
+def patch_count(image: np.ndarray | None = None) -> int:
+    """How many patches occlusions(image) hides (every patch when no image is given): the batch has this many
+    rows after the original."""
+    return int(_patches()[0].shape[0] if image is None else hidden(image).sum())
 
 
 def occlusions(image: np.ndarray) -> np.ndarray:
-    """float32 [1 + patch_count(), 28, 28, 1] for one model call: `image` (28x28, white ink on black) first,
-    then one copy per patch with that patch set to FILL."""
-    original = np.asarray(image, dtype=np.float32).reshape(MODEL_SIDE, MODEL_SIDE)
-    masks = _patches()[0]
+    """float32 [1 + patch_count(image), 28, 28, 1] for one model call: `image` (28x28, white ink on black)
+    first, then one copy per patch that covers ink, in the order of the patches, with that patch set to FILL."""
+    original = _image(image)
+    masks = _patches()[0][hidden(original)]
     batch = np.empty((1 + masks.shape[0], MODEL_SIDE, MODEL_SIDE), dtype=np.float32)
     batch[:] = original
     batch[1:][masks] = FILL
@@ -110,10 +138,10 @@ def _pair(first_row: np.ndarray, top: int | None, runner_up: int | None) -> tupl
 def why_map(
     image: np.ndarray, probabilities_of_batch: np.ndarray, top: int | None = None, runner_up: int | None = None
 ) -> Why:
-    """The model's answers on occlusions(image) ([1 + K, 10] or [1 + K, 11]: only the ten digits count) ->
-    Why. `top` and `runner_up` default to the two likeliest digits of the original (row 0)."""
-    _, averaging = _patches()
-    original = np.asarray(image, dtype=np.float32).reshape(MODEL_SIDE, MODEL_SIDE)
+    """The model's answers on occlusions(image) ([1 + patch_count(image), 10 or 11]: only the ten digits
+    count) -> Why. `top` and `runner_up` default to the two likeliest digits of the original (row 0)."""
+    original = _image(image)
+    averaging = _patches()[1][hidden(original)]  # the patches left out have no row: their drop counts as 0
     rows = np.asarray(probabilities_of_batch, dtype=np.float32).reshape(1 + averaging.shape[0], -1)[:, :DIGITS]
     rows = np.nan_to_num(rows, nan=0.0, posinf=0.0, neginf=0.0)  # a broken row reads as "no opinion"
     top, runner_up = _pair(rows[0], top, runner_up)

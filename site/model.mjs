@@ -5,7 +5,7 @@
 //
 // Messages from worker.mjs: run {id, data: Float32Array (transferred), shape, inputName, outputNames}
 //   -> {id, outputs: [Float32Array...]} or {id, error}. To it: ready, or http/problem while starting.
-// Runs share this one thread in turns of a few rows (below), so a read never waits for a why-map's batch.
+// Runs share this one thread in turns of a few rows (below), so a read waits for one turn of another run at most.
 import { watchStart } from "./watch.mjs";
 
 const ORT_FOLDER = new URL("./vendor/ort/", import.meta.url).href;
@@ -47,9 +47,12 @@ model.then(
   },
 );
 
-// Runs take turns, CHUNK_ROWS rows at a time: a read (a few rows) that comes while a why-map's 131 rows are
-// computed waits for one chunk, not the whole map (one thread computes both). Each row is computed alone
-// (the model has no batch statistics), so chunks give the rows the same numbers as one call.
+// Runs take turns, CHUNK_ROWS rows at a time: a read that comes while another run is computed waits for one
+// chunk, not the whole run (one thread computes both). A why-map is at most 16 rows (pyapp.why.SCALES), one
+// chunk: a Predict pressed with a map out came 29 ms later than alone (65 against 37 ms, medians), and 8-row
+// turns did not shorten that (68 against 33 ms) nor the map (27 against 26 ms; bench/why.py, the same run,
+// docs/benchmarks.md, "Why this digit"). Each row is computed alone (the model has no batch statistics), so
+// chunks give the rows the same numbers as one call.
 const CHUNK_ROWS = 16;
 const queue = []; // runs not finished, in turn: {id, data, shape, inputName, outputNames, done, outputs}
 let working = false;

@@ -10,8 +10,8 @@
 // shown is dropped. Stale maps never show.
 //
 // Writes: #why (disabled), #why-sentence (its text; data-heat: the 784 numbers, row by row, 4 decimals,
-// comma-separated; data-top, data-runner-up, data-ms: the worker's time for the map), canvas#why-heat (its
-// pixels, hidden). What went wrong goes to #alert through show.js.
+// comma-separated; data-top, data-runner-up, data-ms: the worker's time for the map, data-model-ms: the model
+// call's part of it), canvas#why-heat (its pixels, hidden). What went wrong goes to #alert through show.js.
 
 import { why } from "./reader.js";
 import { showAlert, showHeatOnBox } from "./show.js";
@@ -49,7 +49,7 @@ function forget() {
   mapped = null;
   heatCanvas.hidden = true;
   sentence.textContent = "";
-  for (const name of ["heat", "top", "runnerUp", "ms"]) delete sentence.dataset[name];
+  for (const name of ["heat", "top", "runnerUp", "ms", "modelMs"]) delete sentence.dataset[name];
 }
 
 // The heat as an image: orange, each pixel as opaque as its heat.
@@ -70,6 +70,7 @@ function showMap(answer) {
   sentence.dataset.top = String(answer.top);
   sentence.dataset.runnerUp = String(answer.runnerUp);
   sentence.dataset.ms = answer.ms.toFixed(2);
+  sentence.dataset.modelMs = answer.modelMs.toFixed(2);
   sentence.textContent = answer.sentence;
   mapped = { reading: selection.reading, index: selection.index };
   showHeatOnBox({ ...mapped, picture });

@@ -80,6 +80,7 @@ def wait_for_map(page) -> dict:
         "top": int(sentence.get_attribute("data-top")),
         "runner_up": int(sentence.get_attribute("data-runner-up")),
         "ms": float(sentence.get_attribute("data-ms")),
+        "model_ms": float(sentence.get_attribute("data-model-ms")),
     }
 
 
@@ -138,6 +139,7 @@ def test_why_shows_the_map_over_the_view_and_the_box_and_says_why(open_page, tmp
     shown = wait_for_map(page)
     assert "made it a 7 rather than" in shown["sentence"]
     assert shown["top"] == 7
+    assert 0 < shown["model_ms"] <= shown["ms"]  # the model call is part of the worker's time for the map
     assert page.locator("#why-sentence").get_attribute("aria-live") == "polite"
     assert orange_on_seen(page) > 50
     seen, heat = page.locator("#seen").bounding_box(), page.locator("#why-heat").bounding_box()
