@@ -77,8 +77,8 @@ def reads(page, count: int) -> tuple[list[float], list[float]]:
 
 
 def taught_count(page) -> int:
-    text = page.locator("#forget").text_content()
-    return 0 if page.locator("#forget").is_hidden() else int(text.rsplit("(", 1)[1].rstrip(")"))
+    forget = page.locator("#forget")  # in the closed "Your taught examples" disclosure: hidden by its attribute
+    return 0 if forget.get_attribute("hidden") is not None else int(forget.text_content().rsplit("(", 1)[1].rstrip(")"))
 
 
 def wait_count(page, count: int) -> None:
@@ -91,6 +91,8 @@ def wait_count(page, count: int) -> None:
 def set_examples(page, text: str, count: int) -> None:
     if count == 0:
         if taught_count(page):
+            if page.locator("#examples").get_attribute("open") is None:
+                page.locator("#examples summary").click()  # Forget is in the disclosure
             page.locator("#forget").click()
     else:
         page.locator("#import-examples").set_input_files(

@@ -162,7 +162,8 @@ function shortcut(event) {
     clear();
   } else if (event.key.toLowerCase() === "e" && !typing && !event.ctrlKey && !event.metaKey && !event.altKey) {
     toggleEraser();
-  } else if (event.key === "Enter" && !typing && !(event.target instanceof HTMLButtonElement)) {
+  } else if (event.key === "Enter" && !typing && !event.target.closest?.("button, a[href], summary")) {
+    // Enter reads, except on what Enter itself presses: a button, a link, a disclosure's summary.
     event.preventDefault();
     document.getElementById("predict").click();
   }

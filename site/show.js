@@ -2,9 +2,15 @@
 // of digit when there are several, the selected digit's probabilities and the 28x28 image the model saw, a
 // box around each digit on the pad; and the alert line that every part of the page speaks through.
 //
-// Writes: #result (its text, data-value, data-read-ms, data-reads), #hint, #alert, #digits, #bars, #seen and
-// canvas#overlay (its size, the boxes, and a why-map faint on its digit's box when why.js asks). Nothing
-// else: teach.js and why.js follow the selected digit through the callback startShow takes.
+// A calm panel: the selected digit's part (#digit-panel: the choice of digit, the correction keys, the 28x28
+// view, the bars, Why?) is shown only while the reading on show has a digit, so there are no empty bars or
+// greyed keys before anything is read, nor after Clear; the how-to (#how-to) is shown until the first digit
+// is read, then never again on this page.
+//
+// Writes: #result (its text, data-value, data-read-ms, data-reads), #hint, #alert, #digits, #bars, #seen,
+// #digit-panel (hidden), #how-to (hidden) and canvas#overlay (its size, the boxes, and a why-map faint on its
+// digit's box when why.js asks). Nothing else: teach.js and why.js follow the selected digit through the
+// callback startShow takes, and write their own elements inside #digit-panel.
 
 const BOX_COLOUR = "#2563eb";
 const UNSURE_COLOUR = "#d97706";
@@ -16,6 +22,8 @@ const alertLine = document.getElementById("alert");
 const overlay = document.getElementById("overlay");
 const seen = document.getElementById("seen");
 const digitChoices = document.getElementById("digits");
+const digitPanel = document.getElementById("digit-panel");
+const howTo = document.getElementById("how-to");
 // The ten probability bars, looked up once: every read updates them.
 const bars = [...document.querySelectorAll("#bars li")].map((item) => ({
   item,
@@ -81,10 +89,21 @@ function show(reading) {
   result.textContent = reading.text;
   result.dataset.value = reading.text;
   showHint(reading.hint);
+  showPanel(reading.digits.length > 0);
   showDigitChoices();
   showSelected();
   drawBoxes();
   digitSelected(shown.id, selected, shown.digits[selected]);
+}
+
+// The selected digit's part of the panel, while there is a digit to show. Keyboard focus on one of its
+// controls (Escape on a correction key clears the pad) goes back to the pad rather than to the page's start.
+function showPanel(withDigit) {
+  if (withDigit) howTo.hidden = true; // a newcomer's help: once a digit is read, it has done its job
+  if (digitPanel.hidden === !withDigit) return;
+  const hadFocus = digitPanel.contains(document.activeElement);
+  digitPanel.hidden = !withDigit;
+  if (hadFocus && !withDigit) document.getElementById("pad").focus({ preventScroll: true });
 }
 
 function labelOf(digit) {

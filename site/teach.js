@@ -6,9 +6,12 @@
 // once, so the reading changes in front of the person. At start the stored set goes to the worker before
 // the first read. Export downloads the JSON (a blob: URL: no inline script, allowed by the CSP); Import
 // sends a file's text to the worker, which takes it whole or refuses it with a reason, nothing changed.
+// The keys are in the panel's part for the selected digit, which show.js shows while a reading has one;
+// Forget, Export and Import are in the "Your taught examples" disclosure at the panel's foot, out of the way.
 //
-// Writes: the ten keys of #correct (disabled), #taught-note, #examples-status, #forget, #export-examples,
-// #import-examples (emptied after each pick) and the download's own <a>, added to the body for its click.
+// Writes: the ten keys of #correct (disabled), #taught-note, #examples-count (the count in the disclosure's
+// summary), #examples-status, #forget, #export-examples, #import-examples (emptied after each pick) and the
+// download's own <a>, added to the body for its click.
 // What went wrong goes to #alert through show.js.
 
 import { read, send } from "./reader.js";
@@ -21,6 +24,7 @@ const MAX_EXAMPLES_FILE_BYTES = 4_000_000; // pyapp.personal.MAX_FILE_BYTES: lar
 
 const keys = [...document.querySelectorAll("#correct button[data-label]")];
 const status = document.getElementById("examples-status");
+const summaryCount = document.getElementById("examples-count");
 const forgetButton = document.getElementById("forget");
 const exportButton = document.getElementById("export-examples");
 const importInput = document.getElementById("import-examples");
@@ -55,6 +59,7 @@ function ask(type, request, fields) {
 function showCount(message) {
   forgetButton.hidden = exportButton.hidden = count === 0;
   forgetButton.textContent = `Forget what I taught (${count})`;
+  summaryCount.textContent = count ? ` (${count})` : "";
   status.textContent = message ?? (count ? `You taught ${count} example${count === 1 ? "" : "s"}.` : "Nothing taught yet.");
 }
 
