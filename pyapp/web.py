@@ -26,9 +26,10 @@ the model gave that digit when it was read (the worker keeps the last RECENT rea
 it needs no model call. The page keeps the examples (localStorage) as the JSON the worker gives back.
 
 A why-map (pyapp.why) hides each small patch of the digit's 28x28 image in turn and sees how the top digit's
-lead over the runner-up falls: the patches over ink (at most 16) go to the model in one batch of its own, one
-of site/model.mjs's turns, so a read sent meanwhile waits for that turn at most. The worker keeps the last
-RECENT readings' digit images and probabilities for it: the image's own row is not computed again. `ms` is the
+lead over the runner-up falls: the patches over ink (at most 40, a median of 29) go to the model in one batch
+of its own, in site/model.mjs's turns of 16 rows, so a read sent meanwhile waits for one turn at most. The
+worker keeps the last RECENT readings' digit images and probabilities for it: the image's own row is not
+computed again. `ms` is the
 worker's time for the map, `modelMs` the model call's part of it (sent to answered, transfers included).
 
 A read is synchronous Python on both sides of its one asynchronous step, the model: prepare, then the
@@ -168,8 +169,8 @@ def reading_failed(request: int, error) -> None:
 
 def explain(message) -> None:
     """One model call over the digit's occluded copies (pyapp.why), answered when it resolves. The image's own
-    row is the one its reading computed: the batch is only the copies (at most 16, one turn of the model's
-    worker)."""
+    row is the one its reading computed: the batch is only the copies (at most 40, in the model's worker's
+    turns of 16 rows)."""
     started = js.performance.now()
     found = _recent_images.get(message.reading)
     digit = message.digit

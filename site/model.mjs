@@ -48,8 +48,8 @@ model.then(
 );
 
 // Runs take turns, CHUNK_ROWS rows at a time: a read that comes while another run is computed waits for one
-// chunk, not the whole run (one thread computes both). A why-map is at most 16 rows (pyapp.why.SCALES), one
-// chunk: a Predict pressed with a map out came 29 ms later than alone (65 against 37 ms, medians), and 8-row
+// chunk, not the whole run (one thread computes both). A why-map is at most 40 rows (pyapp.why.SCALES), three
+// chunks; with 16-row maps, a Predict pressed with a map out came 29 ms later than alone (65 against 37 ms, medians), and 8-row
 // turns did not shorten that (68 against 33 ms) nor the map (27 against 26 ms; bench/why.py, the same run,
 // docs/benchmarks.md, "Why this digit"). Each row is computed alone (the model has no batch statistics), so
 // chunks give the rows the same numbers as one call.

@@ -66,6 +66,19 @@ def wait_for_result(page, expected: str, timeout: int = 10_000) -> None:
     page.wait_for_selector(f'#result[data-value="{expected}"]', state="attached", timeout=timeout)
 
 
+def wait_until_settled(page, quiet_ms: int = 600, timeout_ms: int = 10_000) -> None:
+    """Until no reading has come for quiet_ms: a live read sent while the last stroke was drawn may be
+    followed by one of the finished pad, which redraws the panel (and takes focus off its buttons)."""
+    waited, last = 0, None
+    while waited < timeout_ms:
+        count = page.locator("#result").get_attribute("data-reads")
+        if count == last:
+            return
+        last = count
+        page.wait_for_timeout(quiet_ms)
+        waited += quiet_ms
+
+
 # Straight strokes with sharp corners in a unit box (x, y in 0..1, y down), and the range of their width /
 # height: a 7 of two strokes (a long bar, then the diagonal: the one that read "" after Undo), a 4 with a
 # crossing bar, a 1 with a base, a Z-shaped 2 and a 5 of three segments. The unit tests paint them in many

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.pad import draw, draw_number, wait_for_result
+from tests.pad import draw, draw_number, wait_for_result, wait_until_settled
 
 pytestmark = pytest.mark.browser
 
@@ -123,6 +123,7 @@ def test_keyboard_order_of_the_pad_controls_is_unchanged_and_the_panel_follows(o
 
     draw_number(page, "71")
     wait_for_result(page, "71")
+    wait_until_settled(page)
     assert tab_order(page) == PAD_CONTROLS + ["digit 0", "digit 1"] + KEYS + ["why", examples, footer]
 
     # Escape on a correction key clears the pad; the key goes with the panel and focus goes to the pad,

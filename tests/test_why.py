@@ -26,10 +26,11 @@ from tests.helpers import MODEL, ROOT, blank, digit_pad, mnist_test, png_bytes
 
 needs_model = pytest.mark.skipif(not MODEL.exists(), reason="model/digits.onnx not trained yet")
 
-# The heat's share on the deciding part over that part's share of the ink. Measured with the model that judges
-# pieces and pyapp.why's 10 px patches every 6 px (bench/why.py --variants) at pens 10/16/22: 7 vs 1 1.42-1.58,
-# 9 vs 4 1.54-1.84, 6 vs 0 1.49-1.63; the same heat shuffled (among the ink pixels, or over the whole frame)
-# 1.31 at most. (With the ten-class model and 6 px + 10 px patches every 3 px: 1.58-1.75, 2.52-3.52, 1.63-1.81.)
+# The heat's share on the deciding part over that part's share of the ink. Measured with the model shipped now
+# and pyapp.why's 6 px and 10 px patches every 6 px (bench/why.py --variants) at pens 10/16/22: 7 vs 1
+# 1.58-1.59, 9 vs 4 1.90-2.45, 6 vs 0 1.48-1.72; the same heat shuffled (among the ink pixels, or over the
+# whole frame) 1.38 at most. (With the ten-class model and 6 px + 10 px patches every 3 px: 1.58-1.75,
+# 2.52-3.52, 1.63-1.81.)
 MARGIN = 1.4
 PAD, ORIGIN, SIDE = 280, 50, 180  # drawings in a unit box (x in [0, 0.6], y in [0, 1]) on a 280 px pad
 
@@ -145,11 +146,11 @@ def test_occlusions_start_with_the_image_then_hide_one_patch_each() -> None:
     image = np.random.default_rng(1).random((MODEL_SIDE, MODEL_SIDE)).astype(np.float32) + 0.5
     batch = occlusions(image)
     assert batch.shape == (1 + patch_count(), MODEL_SIDE, MODEL_SIDE, 1) and batch.dtype == np.float32
-    assert patch_count() == 16  # 10x10 every 6 px (see pyapp.why.SCALES), the last ones on the frame's edge
+    assert patch_count() == 41  # 6x6 and 10x10 every 6 px (see pyapp.why.SCALES), the last ones on the frame's edge
     assert np.array_equal(batch[0, ..., 0], image)
     changed = batch[1:, ..., 0] != image
     assert np.array_equal(changed, batch[1:, ..., 0] == 0)  # hidden pixels are background, the rest untouched
-    assert sorted(set(changed.sum(axis=(1, 2)).tolist())) == [100]
+    assert sorted(set(changed.sum(axis=(1, 2)).tolist())) == [36, 100]  # 6x6 and 10x10 squares
     assert changed.any(axis=0).all()  # every pixel is hidden by some patch
 
 
@@ -157,10 +158,10 @@ def test_only_patches_that_cover_ink_get_a_row() -> None:
     image = np.zeros((MODEL_SIDE, MODEL_SIDE), np.float32)
     image[2, 2] = 0.01  # faint ink counts: only a patch that hides nothing but paper is left out
     batch = occlusions(image)
-    # Only the patch at (0, 0) hides the pixel: the next ones start at 6 px.
-    assert patch_count(image) == hidden(image).sum() == 1 and batch.shape == (2, MODEL_SIDE, MODEL_SIDE, 1)
+    # Only the two patches at (0, 0), 6 px and 10 px, hide the pixel: the next ones start at 6 px.
+    assert patch_count(image) == hidden(image).sum() == 2 and batch.shape == (3, MODEL_SIDE, MODEL_SIDE, 1)
     assert batch[0, 2, 2, 0] == 0.01 and not batch[1:].any()
-    assert patch_count() == len(hidden(image)) == 16
+    assert patch_count() == len(hidden(image)) == 41  # 25 of 6 px and 16 of 10 px, every 6 px
 
 
 @needs_model
@@ -169,7 +170,7 @@ def test_the_map_is_the_map_of_every_patch(predict, case: str) -> None:
     """Leaving out the patches with no ink under them changes nothing: the map of every patch, computed here
     the long way, is the same."""
     if case.startswith("mnist"):
-        image = mnist_test()[0][{"mnist 1": 2, "mnist 9": 7}[case]].astype(np.float32)  # 9 and 13 patches of 16
+        image = mnist_test()[0][{"mnist 1": 2, "mnist 9": 7}[case]].astype(np.float32)  # fewer patches than 41
     else:
         image = normalise_ink(ink_from_rgba(_draw(PAIRS[case][0], 16)))
     assert patch_count(image) < patch_count()
