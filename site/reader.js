@@ -102,7 +102,7 @@ export function decode(bytes) {
 }
 
 // Why the `digit`-th digit of reading `readingId` (a reading's id, as shown) read as it did. Resolves to the
-// worker's why message {reading, digit, heat: Float32Array(784), top, runnerUp, sentence, ms}; rejects with
+// worker's why message {reading, digit, heat: Float32Array(784), top, runnerUp, sentence, ms, modelMs}; rejects with
 // its error. It may come after newer readings: whoever asked checks that it still fits what is shown.
 export function why(readingId, digit) {
   return new Promise((resolve, reject) => {
