@@ -110,7 +110,10 @@ function labelOf(digit) {
   return digit.label === null || digit.label === undefined ? "?" : String(digit.label);
 }
 
+// A later reading of the same pad (a live read overtaken by the finished drawing, Predict) redraws the
+// choices: a keyboard user on one of them keeps their place, not the page's start.
 function showDigitChoices() {
+  const focused = digitChoices.contains(document.activeElement) ? document.activeElement.dataset.index : null;
   digitChoices.replaceChildren();
   if (shown.digits.length < 2) return;
   shown.digits.forEach((digit, index) => {
@@ -123,6 +126,7 @@ function showDigitChoices() {
     button.dataset.index = String(index);
     digitChoices.appendChild(button);
   });
+  if (focused !== null) digitChoices.querySelector(`[data-index="${focused}"]`)?.focus({ preventScroll: true });
 }
 
 function showSelected() {

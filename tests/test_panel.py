@@ -173,3 +173,17 @@ def test_enter_presses_the_disclosure_and_the_link_rather_than_reading(open_page
     with page.expect_navigation():
         page.keyboard.press("Enter")
     assert page.url.endswith("/model/card.html")
+
+
+def test_a_new_reading_of_the_pad_keeps_keyboard_focus_on_its_digit_choice(open_page):
+    """A later reading redraws the digit choices (a live read overtaken by the finished drawing, Predict):
+    the choice a keyboard user is on keeps the focus, rather than dropping it to the page's start."""
+    page, _ = open_page()
+    draw_number(page, "71")
+    wait_for_result(page, "71")
+    wait_until_settled(page)
+    page.locator('#digits [data-index="1"]').focus()
+    before = page.locator("#result").get_attribute("data-reads")
+    page.evaluate("() => document.getElementById('predict').click()")  # a click that leaves focus where it is
+    page.wait_for_selector(f'#result:not([data-reads="{before}"])', state="attached")
+    assert page.evaluate(FOCUSED) == "digit 1"
