@@ -1,6 +1,6 @@
 """Train the shipped digit model on MNIST and pieces of written numbers, and export it to model/digits.onnx.
 
-    python -m training.train                     # the shipped model: 35 min on 2 busy cores (about 27 quiet)
+    python -m training.train                     # the shipped model: 24 min on 2 quiet cores (38-48 busy)
     python -m training.train --epochs 2 --no-augment --fit train --out none   # a quick look at validation
 
 Every image the model sees went through the page's own normalisation (pyapp.preprocess.normalise_ink), so
