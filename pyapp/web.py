@@ -29,8 +29,8 @@ A why-map (pyapp.why) hides each small patch of the digit's 28x28 image in turn 
 lead over the runner-up falls: the patches over ink (at most 40, a median of 29) go to the model in one batch
 of its own, in site/model.mjs's turns of 16 rows, so a read sent meanwhile waits for one turn at most. The
 worker keeps the last RECENT readings' digit images and probabilities for it: the image's own row is not
-computed again. `ms` is the
-worker's time for the map, `modelMs` the model call's part of it (sent to answered, transfers included).
+computed again. `ms` is the worker's time for the map, `modelMs` the model call's part of it (sent to
+answered, transfers included).
 
 A read is synchronous Python on both sides of its one asynchronous step, the model: prepare, then the
 model's promise calls on_probabilities (or on_model_failure) directly. Awaiting the promise instead would
