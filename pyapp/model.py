@@ -13,7 +13,6 @@ from pathlib import Path
 import numpy as np
 
 from pyapp.config import (
-    CLASSES,
     EMBEDDING_SIZE,
     MODEL_EMBEDDING,
     MODEL_FILE,
@@ -21,6 +20,7 @@ from pyapp.config import (
     MODEL_OUTPUT,
     MODEL_PATH,
     MODEL_SIDE,
+    OUTPUT_WIDTH,
     SPACE_FILE,
 )
 
@@ -76,7 +76,7 @@ def load_model(path: str | Path | None = None) -> Callable[[np.ndarray], np.ndar
     def predict(batch: np.ndarray) -> np.ndarray:
         images = _images(batch)
         if images.shape[0] == 0:
-            return np.zeros((0, CLASSES), dtype=np.float32)
+            return np.zeros((0, OUTPUT_WIDTH), dtype=np.float32)
         (probabilities,) = session.run([MODEL_OUTPUT], {MODEL_INPUT: images})
         return np.asarray(probabilities, dtype=np.float32)
 
@@ -95,7 +95,7 @@ def load_model_with_embedding(
     def predict(batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         images = _images(batch)
         if images.shape[0] == 0:
-            return np.zeros((0, CLASSES), dtype=np.float32), np.zeros((0, EMBEDDING_SIZE), dtype=np.float32)
+            return np.zeros((0, OUTPUT_WIDTH), dtype=np.float32), np.zeros((0, EMBEDDING_SIZE), dtype=np.float32)
         probabilities, embeddings = session.run([MODEL_OUTPUT, MODEL_EMBEDDING], {MODEL_INPUT: images})
         return np.asarray(probabilities, dtype=np.float32), np.asarray(embeddings, dtype=np.float32)
 

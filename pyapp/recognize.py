@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from pyapp.config import DIGITS, MODEL_SIDE, NOT_ONE
+from pyapp.config import CLASSES, DIGITS, MODEL_SIDE, NOT_ONE, OUTPUT_WIDTH, PAIR_LEFT, PAIR_RIGHT, TWO
 from pyapp.preprocess import ink_from_rgba, normalise_ink
 from pyapp.segment import DIGIT_ASPECT, LINE_ASPECT, MASK_THRESHOLD, SMALL_SIDE, layout, thickness
 
@@ -107,6 +107,9 @@ class Digit:
     sure: bool = True  # False below SURE: shown, with a hint
     taught: bool = False  # read as the person taught (pyapp.personal); probabilities stay the model's own
     row: int = -1  # the row of prepared.batch it was read from (its embedding's row, for teaching)
+    # Read with its neighbour as one piece of two touching digits (the model's TWO class): image and row are
+    # the pair's, the box is its half of the pair's, probabilities are its pair softmax's.
+    paired: bool = False
 
 
 @dataclass(frozen=True)
@@ -293,25 +296,44 @@ def _as_taught(probs: np.ndarray, taught: np.ndarray | None, whole: np.ndarray) 
     return effective, rows
 
 
-def _best_path(prepared: Prepared, scores: np.ndarray) -> list[Option]:
-    """The options of the best path from node 0 to the last node: the fewest marks that are no digit (a
-    line, a scribble), then the highest sum of the model's log(top probability) (scores, per row)."""
+def _best_path(prepared: Prepared, scores: np.ndarray, pair_scores: np.ndarray) -> list[tuple[Option, bool]]:
+    """The best path from node 0 to the last node, as (option, read as two digits): the fewest marks that are
+    no digit (a line, a scribble), then the highest sum of scores (per row: the model's log-probability of
+    the piece's top digit, or of it being two digits and its two top digits, whichever is higher)."""
     unreachable = (-np.inf, -np.inf)
     best = [unreachable] * prepared.nodes  # (minus the marks that are no digit, the sum of the scores)
     best[0] = (0.0, 0.0)
-    back: list[Option | None] = [None] * prepared.nodes
+    back: list[tuple[Option, bool] | None] = [None] * prepared.nodes
     for option in sorted(prepared.options, key=lambda o: o.start):  # every option ends right of its start
         marks, total = best[option.start]
         if marks == -np.inf:
             continue
-        score = (marks - bool(option.problem), total + (scores[option.row] if option.row >= 0 else 0.0))
+        as_pair = option.row >= 0 and pair_scores[option.row] > scores[option.row]
+        gain = 0.0 if option.row < 0 else pair_scores[option.row] if as_pair else scores[option.row]
+        score = (marks - bool(option.problem), total + gain)
         if score > best[option.end]:
-            best[option.end], back[option.end] = score, option
+            best[option.end], back[option.end] = score, (option, bool(as_pair))
     path, node = [], prepared.nodes - 1
     while node > 0 and back[node] is not None:
         path.append(back[node])
-        node = back[node].start
+        node = back[node][0].start
     return path[::-1]
+
+
+def _pair_scores(probs: np.ndarray) -> np.ndarray:
+    """Per row, log P(two digits) + the log top probability of each of its two digits; -inf for a model
+    without the pair outputs (older files, tests' stand-ins)."""
+    if probs.shape[1] != OUTPUT_WIDTH:
+        return np.full(probs.shape[0], -np.inf)
+    left = probs[:, PAIR_LEFT:PAIR_RIGHT].max(axis=1)
+    right = probs[:, PAIR_RIGHT:].max(axis=1)
+    return np.log(np.maximum(probs[:, TWO] * left * right, 1e-12))
+
+
+def _halves(box: tuple[int, int, int, int]) -> tuple[tuple[int, int, int, int], tuple[int, int, int, int]]:
+    top, left, bottom, right = box
+    middle = (left + right) // 2
+    return (top, left, bottom, middle), (top, middle, bottom, right)
 
 
 def _refusal(marks: list[Option]) -> str:
@@ -338,16 +360,19 @@ def decide(prepared: Prepared, probabilities: np.ndarray | None, taught: np.ndar
     probs = np.zeros((0, DIGITS), np.float32)
     if count:
         probs = np.asarray(probabilities, dtype=np.float32).reshape(count, -1)
-    if probs.shape[1] not in (DIGITS, NOT_ONE + 1):  # a model without the NOT_ONE class still reads
-        raise ValueError(f"expected probabilities of shape ({count}, {NOT_ONE + 1}), got {probs.shape}")
+    if probs.shape[1] not in (DIGITS, NOT_ONE + 1, CLASSES, OUTPUT_WIDTH):  # older models still read
+        raise ValueError(f"expected probabilities of shape ({count}, {OUTPUT_WIDTH}), got {probs.shape}")
+    raw = np.nan_to_num(probs, nan=0.0, posinf=0.0, neginf=0.0)  # a broken row reads as a guess
+    pair_scores = _pair_scores(raw)
     # The ten digits' probabilities; what they leave is the model's belief that the piece is not one digit.
-    probs = np.nan_to_num(probs[:, :DIGITS], nan=0.0, posinf=0.0, neginf=0.0)  # a broken row reads as a guess
+    probs = raw[:, :DIGITS]
     whole = np.zeros(count, bool)
     whole[[o.row for o in prepared.options if o.row >= 0 and o.whole]] = True
     effective, taught_rows = _as_taught(probs, taught, whole)
     top = effective.max(axis=1, initial=0.0)
     scores = np.log(np.maximum(top, 1e-6))
-    marks = [o for o in _best_path(prepared, scores) if o.row >= 0 or o.problem]  # not the dots passed over
+    path = [(o, pair) for o, pair in _best_path(prepared, scores, pair_scores) if o.row >= 0 or o.problem]
+    marks = [o for o, _ in path]  # not the dots passed over
     refusal = _refusal(marks)
     if refusal:
         return Reading("", [], refusal)
@@ -359,11 +384,19 @@ def decide(prepared: Prepared, probabilities: np.ndarray | None, taught: np.ndar
     given_one = effective / np.maximum(effective.sum(axis=1, keepdims=True), 1e-6)
     shown = probs / np.maximum(probs.sum(axis=1, keepdims=True), 1e-6)
     digits = []
-    for option in marks:
+    for option, pair in path:
+        image = prepared.batch[option.row, ..., 0]
+        if pair:  # each of the two by its own softmax (it sums to 1: the pair is judged two digits)
+            heads = (raw[option.row, PAIR_LEFT:PAIR_RIGHT], raw[option.row, PAIR_RIGHT:])
+            for box, own in zip(_halves(option.box), heads, strict=True):
+                best, top = int(own.argmax()), float(own.max())
+                label = best if top >= MIN_CONFIDENCE else None
+                digits.append(Digit(box, image, own, label, top >= SURE, False, option.row, paired=True))
+            continue
         best = int(given_one[option.row].argmax())
         top = float(given_one[option.row, best])
         label = best if top >= MIN_CONFIDENCE else None
-        image, taught_row = prepared.batch[option.row, ..., 0], bool(taught_rows[option.row])
+        taught_row = bool(taught_rows[option.row])
         digits.append(Digit(option.box, image, shown[option.row], label, top >= SURE, taught_row, option.row))
     hint = _hint(digits)
     guessing = any(d.label is None for d in digits)

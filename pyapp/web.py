@@ -47,7 +47,7 @@ import numpy as np
 from pyodide.ffi import create_once_callable, create_proxy, to_js
 
 from pyapp import images, personal, recognize, why
-from pyapp.config import CLASSES, MODEL_EMBEDDING, MODEL_INPUT, MODEL_OUTPUT
+from pyapp.config import MODEL_EMBEDDING, MODEL_INPUT, MODEL_OUTPUT, OUTPUT_WIDTH
 
 worker = js.digitWorker  # site/worker.mjs: the model session and the channel to the page
 
@@ -94,7 +94,7 @@ def read(message) -> None:
         pixels = np.frombuffer(message.pixels.to_bytes(), dtype=np.uint8)
         prepared = recognize.prepare(pixels.reshape(message.height, message.width, 4))
         if not len(prepared.batch):
-            nothing = np.zeros((0, CLASSES), dtype=np.float32)
+            nothing = np.zeros((0, OUTPUT_WIDTH), dtype=np.float32)
             finish(message.id, prepared, nothing, nothing[:, :0], started)
             return
         _pending = (message.id, prepared, started)

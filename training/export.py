@@ -80,12 +80,12 @@ def _producers(proto: onnx.ModelProto) -> dict[str, onnx.NodeProto]:
 
 
 def _last_dense(proto: onnx.ModelProto) -> onnx.NodeProto:
-    """The Gemm (or MatMul) behind the probabilities: back from the output through Softmax, Add (a bias
-    tf2onnx kept apart) and Identity."""
+    """The Gemm (or MatMul) behind the class softmax: back from the output through its Concat's first
+    input (the pair softmaxes follow it), Softmax, Add (a bias tf2onnx kept apart) and Identity."""
     producers = _producers(proto)
     node = producers.get(MODEL_OUTPUT)
     while node is not None and node.op_type not in ("Gemm", "MatMul"):
-        if node.op_type not in ("Softmax", "Add", "Identity"):
+        if node.op_type not in ("Concat", "Softmax", "Add", "Identity"):
             raise ValueError(f"unexpected {node.op_type} between the last Dense and {MODEL_OUTPUT}")
         node = producers.get(node.input[0])
     if node is None:
@@ -142,11 +142,12 @@ def onnx_predict(path: Path | str, images: np.ndarray) -> np.ndarray:
 
 
 def keras_outputs(model: object, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(probabilities, embedding) from Keras: the embedding is the last layer's input (the pool, through
-    dropout, which is the identity at inference)."""
+    """(probabilities, embedding) from Keras: the embedding is the global pool (what the class Dense reads,
+    through dropout, which is the identity at inference)."""
     import keras
 
-    both = keras.Model(model.inputs, [model.outputs[0], model.layers[-1].input])  # type: ignore[attr-defined]
+    pool = model.get_layer("pool").output  # type: ignore[attr-defined]
+    both = keras.Model(model.inputs, [model.outputs[0], pool])  # type: ignore[attr-defined]
     probabilities, embedding = both.predict(images, batch_size=256, verbose=0)
     return np.asarray(probabilities), np.asarray(embedding)
 

@@ -53,6 +53,9 @@ BENCH_SEED = 18  # tests and bench/recognition.py; training uses its own seeds (
 # DIGIT_SHARE of d's ink; it is NOT_ONE when it holds less than FRAGMENT_SHARE of its main digit's ink, or
 # more than 1 - MIXED_SHARE of its ink belongs to other digits. Between the two it is left out of training.
 DIGIT_SHARE = 0.85
+# Two neighbouring digits whole (each DIGIT_SHARE of its ink, together DIGIT_SHARE of the piece's) are the
+# model's TWO class, read by its pair softmaxes; their training label is PAIR_BASE + 10 left + right.
+PAIR_BASE = 100
 FRAGMENT_SHARE = 0.6
 MIXED_SHARE = 0.7
 
@@ -210,8 +213,9 @@ def numbers(
 
 def judged_pieces(number: Number) -> tuple[Layout, list[tuple[int, int]]]:
     """The reader's layout of this pad, and for each piece (digit index, verdict): verdict 1 when the piece is
-    that digit (DIGIT_SHARE of its ink is the digit's, and it holds DIGIT_SHARE of the digit's ink), 0 when
-    it is not one digit, -1 in between or not read (no ink, or a line, scribble or dot)."""
+    that digit (DIGIT_SHARE of its ink is the digit's, and it holds DIGIT_SHARE of the digit's ink), 2 when
+    it is that digit and the next one whole (_holds_pair), 0 when it is not one digit, -1 in between or not
+    read (no ink, or a line, scribble or dot)."""
     work, _ = reduce_pad(ink_from_rgba(number.rgba))
     owners = np.stack([reduce_pad(layer)[0] for layer in number.digits])  # each digit's ink, at work size
     owner = owners.argmax(axis=0)
@@ -231,6 +235,8 @@ def judged_pieces(number: Number) -> tuple[Layout, list[tuple[int, int]]]:
         purity, whole = held[main] / max(held.sum(), 1.0), held[main] / max(totals[main], 1.0)
         if purity >= DIGIT_SHARE and whole >= DIGIT_SHARE:
             verdicts.append((main, 1))
+        elif (first := _holds_pair(held, totals)) is not None:
+            verdicts.append((first, 2))
         elif purity < MIXED_SHARE or whole < FRAGMENT_SHARE:
             verdicts.append((main, 0))
         else:
@@ -238,12 +244,33 @@ def judged_pieces(number: Number) -> tuple[Layout, list[tuple[int, int]]]:
     return found, verdicts
 
 
+def _holds_pair(held: np.ndarray, totals: np.ndarray) -> int | None:
+    """The first of two neighbouring digits that a piece holds whole (DIGIT_SHARE of each one's ink, and
+    together DIGIT_SHARE of the piece's), or None."""
+    whole = held / np.maximum(totals, 1.0)
+    for first in range(len(held) - 1):
+        pair = held[first] + held[first + 1]
+        if min(whole[first], whole[first + 1]) >= DIGIT_SHARE and pair >= DIGIT_SHARE * max(held.sum(), 1.0):
+            return first
+    return None
+
+
+def pair_label(left: int, right: int) -> int:
+    """A training label for a piece of two whole digits: PAIR_BASE + 10 left + right."""
+    return PAIR_BASE + 10 * left + right
+
+
 def labelled_pieces(number: Number) -> Iterator[tuple[np.ndarray, int]]:
-    """(28x28 image, label) for each piece the reader would read on this pad: 0-9, or NOT_ONE."""
+    """(28x28 image, label) for each piece the reader would read on this pad: 0-9, NOT_ONE, or two whole
+    neighbouring digits (pair_label)."""
     found, verdicts = judged_pieces(number)
     for piece, (main, verdict) in zip(found.pieces, verdicts, strict=True):
         image = normalise_ink(piece.ink) if verdict >= 0 else None
-        if image is not None:
+        if image is None:
+            continue
+        if verdict == 2:
+            yield image, pair_label(int(number.text[main]), int(number.text[main + 1]))
+        else:
             yield image, int(number.text[main]) if verdict else NOT_ONE
 
 
@@ -258,8 +285,8 @@ def offered(number: Number) -> bool:
         matched = reached[piece.start]
         if piece.ink is None:
             reached.setdefault(piece.end, matched)
-        elif verdict == 1 and main == matched:
-            reached[piece.end] = max(reached.get(piece.end, -1), matched + 1)
+        elif verdict in (1, 2) and main == matched:  # one digit, or two read as a pair
+            reached[piece.end] = max(reached.get(piece.end, -1), matched + verdict)
     return reached.get(found.nodes - 1) == len(number.digits)
 
 
@@ -268,7 +295,7 @@ TRAINING_GAP = (-0.15, 0.45)  # a little past the bands on both sides
 
 
 def training_pieces(count: int, seed: int, mnist: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """Labelled pieces (images float32 [N, 28, 28, 1], labels [N], 0-9 or NOT_ONE) of `count` numbers,
+    """Labelled pieces (images float32 [N, 28, 28, 1], labels [N], 0-9, NOT_ONE or pair_label) of `count` numbers,
     half from each source (MNIST's training split for "mnist"), each with its band of gaps drawn at random."""
     rng = np.random.default_rng([seed, 1918])
     images, labels = [], []

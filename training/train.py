@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pyapp.config import CLASSES, MODEL_PATH, MODEL_SIDE, NOT_ONE
+from pyapp.config import CLASSES, DIGITS, MODEL_PATH, MODEL_SIDE, NOT_ONE, OUTPUT_WIDTH, PAIR_LEFT, PAIR_RIGHT, TWO
 from training import augment, import_tensorflow_quietly, numbers
 from training.data import Mnist, Split, load_mnist
 
@@ -44,14 +44,16 @@ class Config:
     workers: int = 2
     limit: int = 0  # use only the first N training digits (smoke tests); 0 = all
     quantize: bool = True  # ship the int8 copy when it reads like the float model (training.export.ship)
-    numbers: int = 5000  # numbers written (training.numbers) whose pieces join MNIST; 0 = MNIST only
-    piece_digits: int = 12000  # per epoch, at most this many pieces labelled a digit ...
+    numbers: int = 6000  # numbers written (training.numbers) whose pieces join MNIST; 0 = MNIST only
+    piece_digits: int = 10000  # per epoch, at most this many pieces labelled a digit ...
     piece_others: int = 12000  # ... and this many labelled NOT_ONE, drawn afresh from the bank each epoch
+    piece_pairs: int = 10000  # ... and this many of two whole digits (TWO, with both digits for the pair heads)
 
 
 ARCHITECTURE = (
-    "CNN: conv5x5(24)-BN-ReLU, maxpool, 2 x [conv3x3(48)-BN-ReLU], maxpool, 2 x [conv3x3(96)-BN-ReLU], "
-    "global average pool, dropout 0.25, dense(11) softmax (ten digits and NOT_ONE)"
+    "CNN: conv5x5(24)-BN-ReLU, maxpool, 2 x [conv3x3(48)-BN-ReLU], maxpool, 2 x [conv3x3(96)-BN-ReLU]; "
+    "global average pool, dropout 0.25, dense(12) softmax (ten digits, NOT_ONE, TWO); and the 7 columns "
+    "averaged over rows, dropout 0.25, two dense(10) softmaxes (a pair's left and right digit)"
 )
 
 
@@ -79,10 +81,51 @@ def build_model(seed: int = 0) -> object:
     x = conv(conv(x, 48), 48)
     x = layers.MaxPooling2D()(x)  # 7x7
     x = conv(conv(x, 96), 96)
-    x = layers.GlobalAveragePooling2D()(x)
-    x = layers.Dropout(0.25)(x)
-    outputs = layers.Dense(CLASSES, activation="softmax", name="probabilities")(x)
+    pooled = layers.Dropout(0.25)(layers.GlobalAveragePooling2D(name="pool")(x))
+    classes = layers.Dense(CLASSES, activation="softmax", name="classes")(pooled)
+    # Which two digits a pair holds needs to know what is left and what is right, which the global pool
+    # throws away: the pair heads read the map's 7 columns (each averaged over its rows).
+    columns = layers.Dropout(0.25)(layers.Flatten()(layers.AveragePooling2D((7, 1))(x)))
+    left = layers.Dense(DIGITS, activation="softmax", name="left")(columns)
+    right = layers.Dense(DIGITS, activation="softmax", name="right")(columns)
+    outputs = layers.Concatenate(name="probabilities")([classes, left, right])
     return keras.Model(inputs, outputs, name="digits")
+
+
+def loss(targets: object, outputs: object) -> object:
+    """Cross-entropy of the class softmax (label-smoothed) plus, for pairs only, of the two pair softmaxes:
+    their targets are all zero for any other piece, so they add nothing there."""
+    import keras
+    from keras import ops
+
+    outputs = ops.clip(outputs, keras.config.epsilon(), 1.0)
+    smoothing = Config.label_smoothing
+    classes = targets[:, :CLASSES] * (1 - smoothing) + smoothing / CLASSES
+    total = -ops.sum(classes * ops.log(outputs[:, :CLASSES]), axis=-1)
+    return total - ops.sum(targets[:, CLASSES:] * ops.log(outputs[:, CLASSES:]), axis=-1)
+
+
+def accuracy(targets: object, outputs: object) -> object:
+    """The class softmax's accuracy (digits, NOT_ONE, TWO)."""
+    import keras
+
+    return keras.metrics.categorical_accuracy(targets[:, :CLASSES], outputs[:, :CLASSES])
+
+
+def class_of(labels: np.ndarray) -> np.ndarray:
+    """Training labels (0-9, NOT_ONE, numbers.pair_label) -> the class softmax's (pairs are TWO)."""
+    return np.where(labels >= numbers.PAIR_BASE, TWO, labels)
+
+
+def targets_of(labels: np.ndarray) -> np.ndarray:
+    """One-hot rows for the model's output: the class, and for pairs also each of the two digits."""
+    out = np.zeros((len(labels), OUTPUT_WIDTH), np.float32)
+    out[np.arange(len(labels)), class_of(labels)] = 1.0
+    pairs = np.flatnonzero(labels >= numbers.PAIR_BASE)
+    code = labels[pairs] - numbers.PAIR_BASE
+    out[pairs, PAIR_LEFT + code // 10] = 1.0
+    out[pairs, PAIR_RIGHT + code % 10] = 1.0
+    return out
 
 
 def compile_model(model: object, config: Config, steps: int) -> None:
@@ -95,8 +138,8 @@ def compile_model(model: object, config: Config, steps: int) -> None:
     )
     model.compile(  # type: ignore[attr-defined]
         optimizer=keras.optimizers.AdamW(schedule, weight_decay=config.weight_decay),
-        loss=keras.losses.CategoricalCrossentropy(label_smoothing=config.label_smoothing),
-        metrics=["accuracy"],
+        loss=loss,
+        metrics=[accuracy],
     )
 
 
@@ -124,13 +167,17 @@ def piece_bank(config: Config, source: Split) -> Split:
 
 
 def epoch_pieces(bank: Split, config: Config, epoch: int) -> Split:
-    """This epoch's share of the bank: up to piece_digits digit pieces and piece_others NOT_ONE ones."""
+    """This epoch's share of the bank: up to piece_digits digit pieces, piece_others NOT_ONE ones and
+    piece_pairs of two digits."""
     rng = np.random.default_rng([config.seed, epoch, 77])
-    others = np.flatnonzero(bank.labels == NOT_ONE)
-    digits = np.flatnonzero(bank.labels != NOT_ONE)
+    kinds = class_of(bank.labels)
     chosen = np.concatenate([
-        rng.choice(digits, min(len(digits), config.piece_digits), replace=False),
-        rng.choice(others, min(len(others), config.piece_others), replace=False),
+        rng.choice(group, min(len(group), wanted), replace=False)
+        for group, wanted in (
+            (np.flatnonzero(kinds < DIGITS), config.piece_digits),
+            (np.flatnonzero(kinds == NOT_ONE), config.piece_others),
+            (np.flatnonzero(kinds == TWO), config.piece_pairs),
+        )
     ])
     return Split(bank.images[chosen], bank.labels[chosen])
 
@@ -140,7 +187,6 @@ def train(
 ) -> tuple[object, dict[str, object]]:
     """Fit a model as `config` says; export it to `out` (skipped when None). Returns model and summary."""
     import_tensorflow_quietly()
-    import keras
 
     started = time.perf_counter()
     data = data or load_mnist()
@@ -156,7 +202,7 @@ def train(
     bank = piece_bank(config, data.train if config.fit == "train" else base) if config.numbers else None
     per_epoch = len(base) + (len(epoch_pieces(bank, config, 0)) if bank is not None else 0)
     if bank is not None:
-        print(f"piece bank: {np.bincount(bank.labels, minlength=CLASSES).tolist()} (digits 0-9, NOT_ONE) "
+        print(f"piece bank: {np.bincount(class_of(bank.labels), minlength=CLASSES).tolist()} (0-9, NOT_ONE, TWO) "
               f"in {time.perf_counter() - started:.0f}s", flush=True)
 
     model = build_model(config.seed)
@@ -178,7 +224,7 @@ def train(
             if bank is not None:
                 pieces = epoch_pieces(bank, config, epoch)
                 images, labels = np.concatenate([images, pieces.images]), np.concatenate([labels, pieces.labels])
-            targets = keras.utils.to_categorical(labels, CLASSES)
+            targets = targets_of(labels)
             order = rng.permutation(len(images))  # shuffle here so the seed fixes the order
             history = model.fit(  # type: ignore[attr-defined]
                 images[order], targets[order], batch_size=config.batch_size, epochs=1, shuffle=False, verbose=0
@@ -190,7 +236,7 @@ def train(
         "architecture": ARCHITECTURE,
         "augmentation": augment.DESCRIPTION if config.augment else "none",
         "parameters": int(model.count_params()),
-        "bank": np.bincount(bank.labels, minlength=CLASSES).tolist() if bank is not None else [],
+        "bank": np.bincount(class_of(bank.labels), minlength=CLASSES).tolist() if bank is not None else [],
         "held_out": "test" if config.fit == "all" else "validation",
         "held_out_accuracy": _accuracy(model, held_images, held_labels),
         "train_seconds": round(time.perf_counter() - started, 1),
@@ -239,7 +285,7 @@ def _report(
 
 def _accuracy(model: object, images: np.ndarray, labels: np.ndarray) -> float:
     probabilities = model.predict(images, batch_size=512, verbose=0)  # type: ignore[attr-defined]
-    return float((np.argmax(probabilities, axis=1) == labels).mean())
+    return float((np.argmax(probabilities[:, :CLASSES], axis=1) == labels).mean())
 
 
 def parse_args() -> tuple[Config, Path | None]:
