@@ -4,8 +4,10 @@ It runs in a web worker (site/worker.py starts it). The page (site/app.js) owns 
 it sends messages and shows the replies. The protocol, both ways (ids pair a reply with its request):
 
     read    {id, width, height, pixels: Uint8ClampedArray RGBA, transferred}
-            -> reading {id, text, hint, ms, digits: [{box, label, sure, taught, probabilities: Float32Array(10),
-                        image: Uint8ClampedArray RGBA 28x28}]}   or  error {id, message}
+            -> reading {id, text, hint, ms, digits: [{box, label, sure, taught, paired,
+                        probabilities: Float32Array(10), image: Uint8ClampedArray RGBA 28x28}]}
+               or  error {id, message}      (paired: read with its neighbour as two touching digits; the
+                                             image is the pair's, and it cannot be taught or explained)
     decode  {id, bytes: Uint8Array, transferred}
             -> decoded {id, width, height, pixels: Uint8ClampedArray RGBA, transferred}
                or refused {id, reason, retry}
@@ -153,6 +155,7 @@ def digit_message(digit: recognize.Digit) -> dict:
         "label": digit.label,
         "sure": bool(digit.sure),
         "taught": bool(digit.taught),
+        "paired": bool(digit.paired),
         "probabilities": typed(np.asarray(digit.probabilities, dtype=np.float32), js.Float32Array),
         "image": typed(rgba, js.Uint8ClampedArray),
     }
@@ -176,6 +179,9 @@ def explain(message) -> None:
     digit = message.digit
     if found is None or not isinstance(digit, int) or not 0 <= digit < len(found[0]):
         why_failed(message.id, "That reading has changed since: choose the digit again.")
+        return
+    if _recent_paired.get(message.reading, [])[digit]:  # the map would be of the pair's image
+        why_failed(message.id, PAIRED)
         return
     image, original = found[0][digit], found[1][digit]
     copies = why.occlusions(image)[1:]
@@ -214,8 +220,12 @@ def why_failed(request: int, error) -> None:
 # ---- the person's examples ----
 
 _examples: personal.Examples | None = None  # made at start, once the embedding space has loaded
+# A digit read as half a pair of touching digits has no image or embedding of its own (site/teach.js and
+# site/why.js say so and keep their buttons off; this is for a message that comes anyway).
+PAIRED = "That digit was read together with its neighbour: write the two apart to teach or explain it."
 RECENT = 4  # readings whose digits can still be taught: the one shown, and a read or two that overtook it
 _recent: dict[int, np.ndarray] = {}  # reading id -> its digits' embeddings [digits, D], in reading order
+_recent_paired: dict[int, list[bool]] = {}  # reading id -> which of its digits were read as half a pair
 # reading id -> its digits' 28x28 images and the model's rows for them [digits, 11], for why-maps
 _recent_images: dict[int, tuple[np.ndarray, np.ndarray] | None] = {}
 
@@ -225,9 +235,11 @@ def remember(request: int, reading: recognize.Reading, probabilities: np.ndarray
     call, and its image and probabilities, for a why-map."""
     rows = [digit.row for digit in reading.digits]
     _recent[request] = embeddings[rows]
+    _recent_paired[request] = [digit.paired for digit in reading.digits]
     _recent_images[request] = (np.stack([d.image for d in reading.digits]), probabilities[rows]) if rows else None
     for old in sorted(_recent)[:-RECENT]:
         del _recent[old]
+        del _recent_paired[old]
         del _recent_images[old]
 
 
@@ -248,6 +260,9 @@ def teach(message) -> None:
     digit = message.digit
     if embeddings is None or not isinstance(digit, int) or not 0 <= digit < len(embeddings):
         not_taught(message.id, "That reading has changed since: choose the digit again.")
+        return
+    if _recent_paired[message.reading][digit]:  # the embedding is the pair's, not this digit's
+        not_taught(message.id, PAIRED)
         return
     try:
         _examples.add(embeddings[digit], message.label)

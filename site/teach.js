@@ -9,7 +9,7 @@
 // The keys are in the panel's part for the selected digit, which show.js shows while a reading has one;
 // Forget, Export and Import are in the "Your taught examples" disclosure at the panel's foot, out of the way.
 //
-// Writes: the ten keys of #correct (disabled), #taught-note, #examples-count (the count in the disclosure's
+// Writes: the ten keys of #correct (disabled), #taught-note, #paired-note, #examples-count (the count in the disclosure's
 // summary), #examples-status, #forget, #export-examples, #import-examples (emptied after each pick) and the
 // download's own <a>, added to the body for its click.
 // What went wrong goes to #alert through show.js.
@@ -29,6 +29,7 @@ const forgetButton = document.getElementById("forget");
 const exportButton = document.getElementById("export-examples");
 const importInput = document.getElementById("import-examples");
 const note = document.getElementById("taught-note");
+const pairedNote = document.getElementById("paired-note");
 const requests = new Map(); // id -> what was asked: {kind: "start" | "import" | "teach" | "forget", ...}
 let json = ""; // the set as the worker last gave it ("" when none)
 let count = 0;
@@ -64,9 +65,11 @@ function showCount(message) {
 }
 
 function showKeys() {
-  const teachable = isReady() && Boolean(selection.digit) && !requests.size;
+  const paired = Boolean(selection.digit?.paired); // its image and embedding are the pair's, not its own
+  const teachable = isReady() && Boolean(selection.digit) && !paired && !requests.size;
   for (const key of keys) key.disabled = !teachable;
   note.hidden = !selection.digit?.taught;
+  pairedNote.hidden = !paired;
 }
 
 // The worker is ready: the stored set goes first, so the first read uses it.

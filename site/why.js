@@ -33,7 +33,7 @@ const isSelected = (which) => which?.reading === selection.reading && which?.ind
 export function followDigitForWhy(reading, index, digit) {
   selection = digit ? { reading, index, digit } : {};
   if (!isSelected(mapped)) forget();
-  button.disabled = !digit;
+  button.disabled = !digit || Boolean(digit.paired); // a pair's half has no image of its own to explain
 }
 
 // The pad was painted afresh (Clear, Undo, an image, a resize): what is shown is about to be read again,

@@ -7,7 +7,18 @@ import onnx
 import onnxruntime as ort
 import pytest
 
-from pyapp.config import CLASSES, EMBEDDING_SIZE, MODEL_EMBEDDING, MODEL_INPUT, MODEL_OUTPUT, MODEL_PATH, MODEL_SIDE
+from pyapp.config import (
+    CLASSES,
+    EMBEDDING_SIZE,
+    MODEL_EMBEDDING,
+    MODEL_INPUT,
+    MODEL_OUTPUT,
+    MODEL_PATH,
+    MODEL_SIDE,
+    OUTPUT_WIDTH,
+    PAIR_LEFT,
+    PAIR_RIGHT,
+)
 
 # The shipped model reads 99.62% of the 10k test digits through the pad path (model/README.md; 99.73% before
 # it learnt NOT_ONE); a retrained model must not fall below it.
@@ -31,7 +42,7 @@ def test_contract_names_and_shapes(session: ort.InferenceSession) -> None:
     assert inp.name == MODEL_INPUT and inp.type == "tensor(float)"
     assert inp.shape[1:] == [MODEL_SIDE, MODEL_SIDE, 1] and not isinstance(inp.shape[0], int)
     assert out.name == MODEL_OUTPUT and out.type == "tensor(float)"
-    assert out.shape[1:] == [CLASSES]  # ten digits and NOT_ONE
+    assert out.shape[1:] == [OUTPUT_WIDTH]  # ten digits, NOT_ONE, TWO, then the pair's two digits
     assert embedding.name == MODEL_EMBEDDING and embedding.type == "tensor(float)"
     assert embedding.shape == [out.shape[0], EMBEDDING_SIZE]  # the same symbolic N
 
@@ -70,8 +81,9 @@ def test_ir_version_runs_in_onnxruntime_web() -> None:
 def test_outputs_are_probabilities(session: ort.InferenceSession) -> None:
     batch = np.random.default_rng(0).uniform(size=(5, MODEL_SIDE, MODEL_SIDE, 1)).astype(np.float32)
     (probabilities,) = session.run([MODEL_OUTPUT], {MODEL_INPUT: batch})
-    assert probabilities.shape == (5, CLASSES) and probabilities.dtype == np.float32
-    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, atol=1e-5)
+    assert probabilities.shape == (5, OUTPUT_WIDTH) and probabilities.dtype == np.float32
+    for block in (slice(0, CLASSES), slice(PAIR_LEFT, PAIR_RIGHT), slice(PAIR_RIGHT, OUTPUT_WIDTH)):  # 3 softmaxes
+        np.testing.assert_allclose(probabilities[:, block].sum(axis=1), 1.0, atol=1e-5)
     assert (probabilities >= 0).all()
 
 

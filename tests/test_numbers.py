@@ -8,7 +8,19 @@ import pytest
 from pyapp.config import NOT_ONE
 from pyapp.segment import MASK_THRESHOLD
 from tests.helpers import mnist_test
-from training.numbers import BANDS, COUNT, PAD_HEIGHT, PAD_WIDTH, SOURCES, labelled_pieces, numbers, offered, write
+from training.numbers import (
+    BANDS,
+    COUNT,
+    PAD_HEIGHT,
+    PAD_WIDTH,
+    PAIR_BASE,
+    SOURCES,
+    labelled_pieces,
+    numbers,
+    offered,
+    pair_label,
+    write,
+)
 from training.pad import to_rgba
 
 
@@ -59,10 +71,21 @@ def test_pieces_of_numbers_apart_are_their_digits(mnist) -> None:
         assert digits == {int(d) for d in number.text}  # each digit whole (a piece of most of it may count too)
 
 
-def test_a_blob_of_touching_digits_is_not_one_digit(mnist) -> None:
+def test_a_blob_of_two_touching_digits_is_their_pair(mnist) -> None:
     rng = np.random.default_rng(9)
     for _ in range(10):
         number = write(rng, (-0.05, -0.05), "mnist", mnist, count=(2, 2))
         images_and_labels = list(labelled_pieces(number))
         assert all(image.shape == (28, 28) for image, _ in images_and_labels)
-        assert NOT_ONE in [label for _, label in images_and_labels]  # the whole blob, at least
+        labels = [label for _, label in images_and_labels]
+        assert pair_label(int(number.text[0]), int(number.text[1])) in labels  # the whole blob, at least
+        assert offered(number)  # read as that pair, if nothing else
+
+
+def test_part_of_a_digit_with_its_neighbour_is_not_one_digit_nor_a_pair(mnist) -> None:
+    rng = np.random.default_rng(4)
+    labels = []
+    for _ in range(10):
+        labels += [label for _, label in labelled_pieces(write(rng, (-0.05, -0.05), "mnist", mnist, count=(3, 3)))]
+    # Three touching digits offer spans of a digit and a half: neither one digit nor a pair.
+    assert labels.count(NOT_ONE) > 10 and sum(label >= PAIR_BASE for label in labels) > 10

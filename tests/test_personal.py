@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 from pyapp import personal
-from pyapp.config import CLASSES, EMBEDDING_SIZE, SPACE_PATH
+from pyapp.config import EMBEDDING_SIZE, OUTPUT_WIDTH, SPACE_PATH
 from pyapp.personal import MAX_EXAMPLES, Examples, ExamplesError, Space
 from pyapp.recognize import prepare, read
 from tests.helpers import MODEL, ROOT, blank, digit_pad, mnist_test, number_pad, same_reading, v_shape
@@ -168,7 +168,7 @@ def test_both_outputs_come_from_one_call(predict_both) -> None:
     np.testing.assert_array_equal(probabilities, load_model()(batch))
     assert embeddings.shape == (len(batch), EMBEDDING_SIZE) and embeddings.dtype == np.float32
     empty = predict_both(np.zeros((0, 28, 28, 1), np.float32))
-    assert empty[0].shape == (0, CLASSES) and empty[1].shape == (0, EMBEDDING_SIZE)
+    assert empty[0].shape == (0, OUTPUT_WIDTH) and empty[1].shape == (0, EMBEDDING_SIZE)
 
 
 @needs_model

@@ -9,7 +9,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 from pyapp import recognize
-from pyapp.config import CLASSES, NOT_ONE
+from pyapp.config import CLASSES, NOT_ONE, OUTPUT_WIDTH, PAIR_LEFT, PAIR_RIGHT, TWO
 from pyapp.preprocess import ink_from_rgba, normalise_ink
 from pyapp.recognize import MIN_CONFIDENCE, SURE, Option, Prepared, decide, prepare, read
 from pyapp.segment import Piece, layout
@@ -284,6 +284,40 @@ def test_a_digit_is_named_by_its_probabilities_given_it_is_one_digit() -> None:
     assert reading.digits[0].probabilities.sum() == pytest.approx(1.0)
     assert reading.digits[0].probabilities[1] == pytest.approx(0.25 / 0.7)
     assert reading.digits[1].label == 7 and reading.digits[1].sure
+
+
+def _with_pairs(probs: np.ndarray, two: float, left: int, right: int, sure: float = 0.9) -> np.ndarray:
+    """The model's full output for _two_ways: the whole judged two digits at `two` (taken from its NOT_ONE),
+    its pair softmaxes a `left` and a `right` at `sure`; the halves' pair softmaxes are flat."""
+    out = np.zeros((len(probs), OUTPUT_WIDTH), np.float32)
+    out[:, :NOT_ONE + 1] = probs[:, :NOT_ONE + 1]
+    out[0, TWO], out[0, NOT_ONE] = two, max(0.0, out[0, NOT_ONE] - two)
+    out[:, PAIR_LEFT:PAIR_RIGHT] = out[:, PAIR_RIGHT:] = 0.1
+    out[0, PAIR_LEFT:PAIR_RIGHT] = out[0, PAIR_RIGHT:] = (1 - sure) / 9
+    out[0, PAIR_LEFT + left], out[0, PAIR_RIGHT + right] = sure, sure
+    return out
+
+
+def test_a_whole_the_model_reads_as_two_digits_is_read_as_a_pair() -> None:
+    # The halves are fragments (0.2 each), the whole an 8 at 0.1 but two digits, a 1 and a 7, at 0.85.
+    reading = decide(_two_ways(), _with_pairs(_rows(whole=0.1, halves=0.2), two=0.85, left=1, right=7))
+    assert reading.text == "17" and [d.paired for d in reading.digits] == [True, True]
+    assert [d.box for d in reading.digits] == [(0, 0, 100, 55), (0, 55, 100, 110)]  # the whole's halves
+    assert all(d.row == 0 and d.probabilities.shape == (10,) for d in reading.digits)
+    assert reading.digits[0].probabilities[1] == pytest.approx(0.9) and reading.digits[1].label == 7
+    # The same rows without the pair outputs (an older model): the cut halves, for want of better.
+    assert decide(_two_ways(), _rows(whole=0.1, halves=0.2)).digits[0].paired is False
+
+
+def test_cut_halves_that_read_better_than_the_pair_win() -> None:
+    # Halves a 1 and a 7 at 0.98 each (0.96) beat a pair at 0.6 x 0.9 x 0.9 (0.49).
+    reading = decide(_two_ways(), _with_pairs(_rows(whole=0.05), two=0.6, left=4, right=4))
+    assert reading.text == "17" and not any(d.paired for d in reading.digits)
+
+
+def test_a_doubtful_half_of_a_pair_is_asked_about() -> None:
+    reading = decide(_two_ways(), _with_pairs(_rows(whole=0.05, halves=0.1), two=0.95, left=3, right=5, sure=0.35))
+    assert reading.text == "" and reading.hint.startswith("Not sure about the 1st digit: is it a 3 or")
 
 
 def five_with_a_floating_bar(thickness: int = 12) -> np.ndarray:

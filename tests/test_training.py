@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pyapp.config import CLASSES
+from pyapp.config import CLASSES, NOT_ONE, OUTPUT_WIDTH, PAIR_LEFT, PAIR_RIGHT, TWO
 from pyapp.preprocess import normalise_ink
 from training import augment, pad
 from training.data import MEMBER, Mnist, load_mnist, read_pickle
@@ -150,9 +150,10 @@ def test_smoke_train_export_parity(tiny_mnist: Mnist, tmp_path: Path, monkeypatc
 
     out = tmp_path / "digits.onnx"
     # A bank of 12 written numbers (training.numbers): the eleventh class is trained too, on its own pieces.
-    config = Config(epochs=1, batch_size=16, workers=1, numbers=12, piece_digits=20, piece_others=20)
+    config = Config(epochs=1, batch_size=16, workers=1, numbers=12, piece_digits=20, piece_others=20, piece_pairs=20)
     model, summary = train(config, out, data=tiny_mnist)
-    assert summary["bank"][-1] > 0 and sum(summary["bank"][:-1]) > 0  # pieces labelled NOT_ONE, and digits
+    bank = summary["bank"]  # pieces per class: digits, NOT_ONE, TWO
+    assert len(bank) == CLASSES and sum(bank[:NOT_ONE]) > 0 and bank[NOT_ONE] > 0 and bank[TWO] > 0
     assert out.exists() and summary["parity"] <= 1e-4
     images = tiny_mnist.test.images
     assert parity(model, float_path(out), images) <= 1e-4  # the float model is Keras's, within 1e-4
@@ -164,7 +165,7 @@ def test_smoke_train_export_parity(tiny_mnist: Mnist, tmp_path: Path, monkeypatc
         assert [i.name for i in session.get_inputs()] == [MODEL_INPUT]
         assert [o.name for o in session.get_outputs()] == [MODEL_OUTPUT, MODEL_EMBEDDING]
         probabilities, embedding = onnx_outputs(path, images)
-        assert probabilities.shape == (len(images), CLASSES) and embedding.shape == (len(images), EMBEDDING_SIZE)
+        assert probabilities.shape == (len(images), OUTPUT_WIDTH) and embedding.shape == (len(images), EMBEDDING_SIZE)
         # The int8 copy rounds weights only: its embedding is the float pool of those weights, close to Keras's.
         np.testing.assert_allclose(embedding, keras_embedding, atol=0.05 * np.abs(keras_embedding).max())
         np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, atol=1e-5)
@@ -201,3 +202,16 @@ def test_smoke_train_export_parity(tiny_mnist: Mnist, tmp_path: Path, monkeypatc
     assert not export.ship(float_path(out), tmp_path / "kept.onnx", images)["quantized"]
     assert (tmp_path / "kept.onnx").read_bytes() == float_path(out).read_bytes()
 
+
+
+def test_pair_targets_hold_both_digits_and_only_pairs_train_the_pair_heads() -> None:
+    from training.numbers import pair_label
+    from training.train import class_of, targets_of
+
+    labels = np.array([3, NOT_ONE, pair_label(4, 7), pair_label(0, 0)])
+    assert class_of(labels).tolist() == [3, NOT_ONE, TWO, TWO]
+    targets = targets_of(labels)
+    assert targets.shape == (4, OUTPUT_WIDTH) and targets[:, :CLASSES].sum(axis=1).tolist() == [1, 1, 1, 1]
+    assert targets[:2, CLASSES:].sum() == 0  # a digit or a fragment: no loss on the pair heads
+    assert targets[2, PAIR_LEFT + 4] == 1 and targets[2, PAIR_RIGHT + 7] == 1 and targets[2, CLASSES:].sum() == 2
+    assert targets[3, PAIR_LEFT] == 1 and targets[3, PAIR_RIGHT] == 1

@@ -22,7 +22,19 @@ import numpy as np
 import onnx
 import onnxruntime as ort
 
-from pyapp.config import CLASSES, DIGITS, MODEL_EMBEDDING, MODEL_INPUT, MODEL_OUTPUT, MODEL_PATH, NOT_ONE
+from pyapp.config import (
+    CLASSES,
+    DIGITS,
+    MODEL_EMBEDDING,
+    MODEL_INPUT,
+    MODEL_OUTPUT,
+    MODEL_PATH,
+    NOT_ONE,
+    OUTPUT_WIDTH,
+    PAIR_LEFT,
+    PAIR_RIGHT,
+    TWO,
+)
 from pyapp.preprocess import to_model_input
 from training import card
 from training.data import Split, load_mnist
@@ -169,7 +181,10 @@ def measure(path: Path, robustness_digits: int = ROBUSTNESS_DIGITS, limit: int =
         "test_digits": len(labels),
         "raw_accuracy": float((raw == labels).mean()),
         # MNIST test digits the model judges not one digit (its NOT_ONE class the likeliest): wrongly refused.
-        "raw_not_one": float((raw_probabilities.argmax(axis=1) == NOT_ONE).mean()),
+        "raw_not_one": float((raw_probabilities[:, :CLASSES].argmax(axis=1) == NOT_ONE).mean()),
+        # ... and judges two digits (TWO the likeliest).
+        "raw_two": float((raw_probabilities[:, :CLASSES].argmax(axis=1) == TWO).mean())
+        if raw_probabilities.shape[1] > TWO else 0.0,
         "pad_accuracy": float((padded == labels).mean()),
         "pad_seconds": pad_seconds,
         "per_class": (np.diag(matrix) / np.bincount(labels, minlength=10)).tolist(),
@@ -218,10 +233,13 @@ def model_card(facts: dict, training: dict) -> str:
         "",
         f"- input `{MODEL_INPUT}` float32 [N, 28, 28, 1], white ink on black in [0, 1], normalised by",
         "  `pyapp.preprocess` (crop, long side 20 px, centre of mass at (14, 14));",
-        f"- output `{MODEL_OUTPUT}` float32 [N, {CLASSES}], softmax: the ten digits, then NOT_ONE (index",
-        f"  {NOT_ONE}): the piece is not one digit (two digits or parts of them, a fragment of one, a digit",
-        "  with a neighbour's stroke through its box). `pyapp.recognize` scores each candidate piece of a pad",
-        "  by its top digit's probability; the page's bars show the ten digits' (summing to 1 minus NOT_ONE's);",
+        f"- output `{MODEL_OUTPUT}` float32 [N, {OUTPUT_WIDTH}], three softmaxes side by side: columns 0-{CLASSES - 1}",
+        f"  the ten digits, then NOT_ONE (index {NOT_ONE}: parts of two digits, a fragment of one, a digit with",
+        f"  a neighbour's stroke through its box) and TWO (index {TWO}: two whole digits side by side, touching",
+        f"  or overlapping); columns {PAIR_LEFT}-{PAIR_RIGHT - 1} and {PAIR_RIGHT}-{OUTPUT_WIDTH - 1}: which",
+        "  digit is on the left and which on the right, given that the piece is two. `pyapp.recognize`",
+        "  scores each candidate piece of a pad by its top digit's probability, or by TWO's times its two",
+        "  digits' when that is higher; the page's bars show the ten digits' (or the pair's half's);",
         f"- output `{MODEL_EMBEDDING}` float32 [N, {facts['embedding_size']}]: the penultimate layer (the global",
         "  average pool the dense layer reads; float32 in the int8 file too), for personal",
         "  examples (`pyapp/personal.py`). An existing tensor made an output: no node or weight added (the",
@@ -247,10 +265,11 @@ def model_card(facts: dict, training: dict) -> str:
         "  slant, size, wobble, the brush slider's widths), half MNIST training digits; set apart, close,",
         "  touching or overlapping a little. Each is cut into the very pieces `pyapp.segment` offers, and each",
         "  piece is labelled by its ink's overlap with the true digits: a digit when it holds 85% of one digit's",
-        "  ink and little else, NOT_ONE when it holds two digits or parts of them or a fragment (under 70% of",
-        f"  its ink from one digit, or under 60% of that digit): {_bank(training)}. Each epoch adds up to",
-        f"  {training.get('piece_digits', 0):,} digit pieces and {training.get('piece_others', 0):,} NOT_ONE",
-        "  pieces from that bank to the 60k MNIST digits.",
+        "  ink and little else, TWO (with both digits) when it holds 85% of each of two neighbours' ink and",
+        "  little else, NOT_ONE when it holds parts of two digits or a fragment (under 70% of its ink from one",
+        f"  digit, or under 60% of that digit): {_bank(training)}. Each epoch adds up to",
+        f"  {training.get('piece_digits', 0):,} digit pieces, {training.get('piece_others', 0):,} NOT_ONE",
+        f"  pieces and {training.get('piece_pairs', 0):,} pairs from that bank to the 60k MNIST digits.",
         f"- {training.get('epochs', '?')} epochs, batch {training.get('batch_size', '?')}, AdamW with a cosine",
         f"  schedule (peak {training.get('peak_lr', '?')}), label smoothing {training.get('label_smoothing', '?')};",
         f"  {training.get('train_seconds', 0) / 60:.1f} min wall time on {training.get('machine', 'a 2-core CPU')}"
@@ -263,7 +282,7 @@ def model_card(facts: dict, training: dict) -> str:
         "| path | accuracy |",
         "|---|---|",
         f"| raw test arrays (top digit) | {facts['raw_accuracy']:.2%} "
-        f"({facts.get('raw_not_one', 0):.2%} judged not one digit) |",
+        f"({facts.get('raw_not_one', 0):.2%} judged not one digit, {facts.get('raw_two', 0):.2%} two) |",
         f"| pad path: painted on a 280x280 pad, `pyapp.preprocess.to_model_input`, argmax "
         f"| {facts['pad_accuracy']:.2%} |",
         *_app_rows(facts),
@@ -299,9 +318,12 @@ def model_card(facts: dict, training: dict) -> str:
         "  (`augment.add_flags`); crossed 7s, closed 4s and slashed 0s are read",
         "  (`tests/test_recognize.py::test_model_reads_other_hands` draws them), but other scripts' digits are",
         "  not covered.",
-        "- One digit per image, or NOT_ONE: which pieces of a pad to read is pyapp's search (`pyapp.segment`",
-        "  offers the pieces, the model judges them). NOT_ONE was taught on pieces of numbers, not on lines or",
-        "  scribbles, which `pyapp.recognize` refuses before the model sees them.",
+        "- One digit or two per image, or NOT_ONE: which pieces of a pad to read is pyapp's search",
+        "  (`pyapp.segment` offers the pieces, the model judges them). NOT_ONE was taught on pieces of numbers,",
+        "  not on lines or scribbles, which `pyapp.recognize` refuses before the model sees them. Three",
+        "  touching digits need a cut somewhere: the model reads at most two in one piece.",
+        "- A pair is read from a 28x28 image in which each digit is about 13 px tall: its digits can be taught",
+        "  or explained only once written apart.",
         "",
     ]
     return "\n".join(lines)
@@ -338,7 +360,8 @@ def _bank(training: dict) -> str:
     counts = training.get("bank")
     if not counts:
         return "no bank recorded"
-    return f"{sum(counts[:DIGITS]):,} pieces labelled a digit and {counts[NOT_ONE]:,} labelled NOT_ONE"
+    pairs = f" and {counts[TWO]:,} labelled TWO" if len(counts) > TWO else ""
+    return f"{sum(counts[:DIGITS]):,} pieces labelled a digit, {counts[NOT_ONE]:,} labelled NOT_ONE{pairs}"
 
 
 def _int8_lines(training: dict) -> list[str]:

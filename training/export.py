@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import onnx
 
-from pyapp.config import MODEL_EMBEDDING, MODEL_INPUT, MODEL_OUTPUT, MODEL_SIDE
+from pyapp.config import CLASSES, MODEL_EMBEDDING, MODEL_INPUT, MODEL_OUTPUT, MODEL_SIDE
 from training import import_tensorflow_quietly
 
 OPSET = 17
@@ -228,9 +228,12 @@ def ship(source: Path | str, target: Path | str, check_images: np.ndarray) -> di
     with tempfile.TemporaryDirectory() as scratch:
         candidate = Path(scratch) / "int8.onnx"
         quantize(source, candidate)
+        # The class softmax's top (a digit, NOT_ONE or TWO): the pair softmaxes' columns are another question.
         agreement = float(
-            (onnx_predict(source, check_images).argmax(axis=1) == onnx_predict(candidate, check_images).argmax(axis=1))
-            .mean()
+            (
+                onnx_predict(source, check_images)[:, :CLASSES].argmax(axis=1)
+                == onnx_predict(candidate, check_images)[:, :CLASSES].argmax(axis=1)
+            ).mean()
         )
         if agreement < MIN_AGREEMENT:
             return {**keep_float(source, target), "int8_agreement": agreement}
