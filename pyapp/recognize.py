@@ -331,6 +331,23 @@ def _pair_scores(probs: np.ndarray) -> np.ndarray:
     return np.log(np.maximum(probs[:, TWO] * left * right, 1e-12))
 
 
+def _cut_costs(prepared: Prepared, raw: np.ndarray) -> np.ndarray:
+    """Per row, the log of the model's belief that the group a span is cut from is not one digit, on the
+    first span of each group (every path that cuts a group takes exactly one of those); 0 elsewhere, and
+    for a model of the ten digits alone (tests' stand-ins), which cannot say so."""
+    costs = np.zeros(raw.shape[0])
+    if raw.shape[1] == DIGITS:
+        return costs
+    wholes = [o for o in prepared.options if o.whole and not o.joined]
+    for option in prepared.options:
+        if option.row < 0 or option.whole or option.joined:
+            continue
+        group = next((g for g in wholes if g.start == option.start and g.end > option.end), None)
+        if group is not None and group.row >= 0:
+            costs[option.row] = np.log(max(1.0 - float(raw[group.row, :DIGITS].sum()), 1e-6))
+    return costs
+
+
 def _halves(box: tuple[int, int, int, int]) -> tuple[tuple[int, int, int, int], tuple[int, int, int, int]]:
     top, left, bottom, right = box
     middle = (left + right) // 2
@@ -376,6 +393,7 @@ def decide(prepared: Prepared, probabilities: np.ndarray | None, taught: np.ndar
     effective, taught_rows = _as_taught(probs, taught, whole)
     top = effective.max(axis=1, initial=0.0)
     scores = np.log(np.maximum(top, 1e-6))
+    scores = scores + _cut_costs(prepared, raw)
     path = [(o, pair) for o, pair in _best_path(prepared, scores, pair_scores) if o.row >= 0 or o.problem]
     marks = [o for o, _ in path]  # not the dots passed over
     refusal = _refusal(marks)

@@ -241,8 +241,8 @@ def _two_ways() -> Prepared:
     """One group 110 px wide, 100 tall: whole (row 0), or cut at column 55 into rows 1 and 2."""
     options = [
         _option((0, 0, 100, 110), 0, 2, 0),
-        _option((0, 0, 100, 55), 0, 1, 1),
-        _option((0, 55, 100, 110), 1, 2, 2),
+        Option(0, 1, 1, (0, 0, 100, 55), whole=False),
+        Option(1, 2, 2, (0, 55, 100, 110), whole=False),
     ]
     return Prepared(np.zeros((3, 28, 28, 1), np.float32), options, 3)
 
@@ -266,6 +266,14 @@ def test_decide_cuts_a_group_when_the_model_says_the_whole_is_not_one_digit() ->
 def test_decide_keeps_a_group_whole_when_the_halves_are_not_digits() -> None:
     reading = decide(_two_ways(), _rows(whole=0.95, halves=0.2))
     assert reading.text == "8" and [d.box for d in reading.digits] == [(0, 0, 100, 110)]
+
+
+def test_a_whole_the_model_is_sure_is_one_digit_is_not_cut_into_two_sure_halves() -> None:
+    # The halves read 0.98 each (0.96) over the whole's 0.9, but cutting says the whole is not one digit,
+    # which the model puts at 0.1: 0.096. A flagged 1's up-stroke alone is such a sure "1".
+    reading = decide(_two_ways(), _rows(whole=0.9, halves=0.98, runner_up=3))
+    assert reading.text == "8" and len(reading.digits) == 1
+    assert decide(_two_ways(), _rows(whole=0.9, halves=0.98)).text == "8"  # the rest on not one digit: the same
 
 
 def test_a_doubtful_whole_stays_whole_when_its_halves_are_fragments() -> None:
@@ -647,10 +655,10 @@ def test_taught_rows_read_as_taught_with_the_models_bars(predict) -> None:
     """decide's `taught` (pyapp.personal): a taught row reads its taught label and says so; its bars stay the
     model's; no taught rows (None, or all -1) give exactly the model's reading."""
     prepared = prepare(number_pad([1, 4, 7]))
-    probs = predict(prepared.batch).copy()
+    probs = predict(prepared.batch)[:, :CLASSES].copy()  # the class softmax alone: no pairs
     fours = probs.argmax(axis=1) == 4  # the pieces the model reads as the 4 (whole, or cut)
     assert fours.any()
-    probs[fours] = [0.1, 0.1, 0.1, 0, 0.38, 0, 0, 0, 0, 0.32, 0]  # the model guesses at the 2nd digit
+    probs[fours] = [0.1, 0.1, 0.1, 0, 0.38, 0, 0, 0, 0, 0.32, 0, 0]  # the model guesses at the 2nd digit
     alone = decide(prepared, probs)
     assert alone.text == "" and alone.hint.startswith("Not sure")
     assert same_reading(alone, decide(prepared, probs, None))
