@@ -391,6 +391,7 @@ def decide(prepared: Prepared, probabilities: np.ndarray | None, taught: np.ndar
     whole = np.zeros(count, bool)
     whole[[o.row for o in prepared.options if o.row >= 0 and o.whole]] = True
     effective, taught_rows = _as_taught(probs, taught, whole)
+    pair_scores[taught_rows] = -np.inf  # taught as one digit (a pair's mark taught whole, pyapp/web.py)
     top = effective.max(axis=1, initial=0.0)
     scores = np.log(np.maximum(top, 1e-6))
     scores = scores + _cut_costs(prepared, raw)

@@ -7,7 +7,8 @@ it sends messages and shows the replies. The protocol, both ways (ids pair a rep
             -> reading {id, text, hint, ms, digits: [{box, label, sure, taught, paired,
                         probabilities: Float32Array(10), image: Uint8ClampedArray RGBA 28x28}]}
                or  error {id, message}      (paired: read with its neighbour as two touching digits; the
-                                             image is the pair's, and it cannot be taught or explained)
+                                             image is the pair's: teaching it teaches the whole mark as
+                                             one digit, and it cannot be explained)
     decode  {id, bytes: Uint8Array, transferred}
             -> decoded {id, width, height, pixels: Uint8ClampedArray RGBA, transferred}
                or refused {id, reason, retry}
@@ -220,9 +221,9 @@ def why_failed(request: int, error) -> None:
 # ---- the person's examples ----
 
 _examples: personal.Examples | None = None  # made at start, once the embedding space has loaded
-# A digit read as half a pair of touching digits has no image or embedding of its own (site/teach.js and
-# site/why.js say so and keep their buttons off; this is for a message that comes anyway).
-PAIRED = "That digit was read together with its neighbour: write the two apart to teach or explain it."
+# A digit read as half a pair of touching digits has no image of its own to explain (site/why.js keeps Why?
+# off; this is for a message that comes anyway).
+PAIRED = "That digit was read together with its neighbour: write the two apart to see why."
 RECENT = 4  # readings whose digits can still be taught: the one shown, and a read or two that overtook it
 _recent: dict[int, np.ndarray] = {}  # reading id -> its digits' embeddings [digits, D], in reading order
 _recent_paired: dict[int, list[bool]] = {}  # reading id -> which of its digits were read as half a pair
@@ -261,9 +262,8 @@ def teach(message) -> None:
     if embeddings is None or not isinstance(digit, int) or not 0 <= digit < len(embeddings):
         not_taught(message.id, "That reading has changed since: choose the digit again.")
         return
-    if _recent_paired[message.reading][digit]:  # the embedding is the pair's, not this digit's
-        not_taught(message.id, PAIRED)
-        return
+    # Half of a pair: its embedding is the whole mark's, so the mark is taught as that one digit (a "V" read
+    # "11" that is the person's 7); the note beside the keys says so (site/index.html, #paired-note).
     try:
         _examples.add(embeddings[digit], message.label)
     except (ValueError, TypeError) as error:

@@ -65,8 +65,9 @@ function showCount(message) {
 }
 
 function showKeys() {
-  const paired = Boolean(selection.digit?.paired); // its image and embedding are the pair's, not its own
-  const teachable = isReady() && Boolean(selection.digit) && !paired && !requests.size;
+  // Half of a pair: its embedding is the whole mark's, so a key teaches the mark as that one digit (the note says so).
+  const paired = Boolean(selection.digit?.paired);
+  const teachable = isReady() && Boolean(selection.digit) && !requests.size;
   for (const key of keys) key.disabled = !teachable;
   note.hidden = !selection.digit?.taught;
   pairedNote.hidden = !paired;

@@ -82,7 +82,7 @@ PAIR_SEEDS = (0, 1, 2)  # two-digit touching numbers ("19", "48", "69") the mode
 
 
 @pytest.mark.parametrize("seed", PAIR_SEEDS)
-def test_two_touching_digits_read_as_a_pair_say_so_and_offer_no_correction(open_page, seed: int):
+def test_two_touching_digits_read_as_a_pair_say_so_and_a_key_teaches_the_mark_whole(open_page, seed: int):
     page, _ = open_page()
     number = write(np.random.default_rng([2026, seed]), BANDS["touching"], "strokes", count=(2, 2))
     draw_number(page, number.strokes, number.pen)
@@ -90,12 +90,10 @@ def test_two_touching_digits_read_as_a_pair_say_so_and_offer_no_correction(open_
     for index in (0, 1):
         page.locator(f'#digits [data-index="{index}"]').click()
         assert page.locator("#paired-note").is_visible()
-        assert page.locator("#correct button:enabled").count() == 0
-        assert page.get_by_role("button", name="Why?").is_disabled()
-    page.get_by_role("button", name="Clear").click()
-    draw_number(page, write(np.random.default_rng([2026, seed]), BANDS["apart"], "strokes", count=(2, 2)).strokes, 8)
-    predict(page)
-    page.locator('#digits [data-index="0"]').click()
-    assert page.locator("#paired-note").is_hidden()  # digits written apart are each their own again
-    assert page.locator("#correct button:enabled").count() == 10
-    assert page.get_by_role("button", name="Why?").is_enabled()
+        assert page.get_by_role("button", name="Why?").is_disabled()  # the image is the pair's
+        assert page.locator("#correct button:enabled").count() == 10
+    # "This mark is one digit": a key on either half teaches the whole mark (as a person would a "V" read "11").
+    page.get_by_role("group", name="Correct this digit").get_by_role("button", name="7", exact=True).click()
+    page.wait_for_selector('#result[data-value="7"]', state="attached")
+    assert page.locator("#hint").text_content() == "7, as you taught"
+    assert page.locator("#paired-note").is_hidden() and page.locator("#taught-note").is_visible()  # one digit now

@@ -317,6 +317,14 @@ def test_a_whole_the_model_reads_as_two_digits_is_read_as_a_pair() -> None:
     assert decide(_two_ways(), _rows(whole=0.1, halves=0.2)).digits[0].paired is False
 
 
+def test_a_pair_taught_as_one_digit_reads_as_that_digit() -> None:
+    # A "V" the model reads as the pair "11", taught whole as a 7 (pyapp/web.py's teach of a paired digit).
+    output = _with_pairs(_rows(whole=0.1, halves=0.2), two=0.85, left=1, right=1)
+    assert decide(_two_ways(), output).text == "11"
+    taught = decide(_two_ways(), output, np.array([7, -1, -1]))
+    assert taught.text == "7" and not taught.digits[0].paired and taught.digits[0].taught
+
+
 def test_cut_halves_that_read_better_than_the_pair_win() -> None:
     # Halves a 1 and a 7 at 0.98 each (0.96) beat a pair at 0.6 x 0.9 x 0.9 (0.49).
     reading = decide(_two_ways(), _with_pairs(_rows(whole=0.05), two=0.6, left=4, right=4))
