@@ -322,8 +322,10 @@ def model_card(facts: dict, training: dict) -> str:
         "  (`pyapp.segment` offers the pieces, the model judges them). NOT_ONE was taught on pieces of numbers,",
         "  not on lines or scribbles, which `pyapp.recognize` refuses before the model sees them. Three",
         "  touching digits need a cut somewhere: the model reads at most two in one piece.",
-        "- A pair is read from a 28x28 image in which each digit is about 13 px tall: its digits can be taught",
-        "  or explained only once written apart.",
+        "- A pair is read from a 28x28 image in which each digit is about 13 px tall. A correction of one of",
+        "  its digits teaches the whole mark as that one digit (a \"V\" read \"11\"); to correct one digit of the",
+        "  two, or to see why, write them apart. Three touching digits with a thin middle one (\"871\") are",
+        "  the commonest misreading left: read as a pair of two.",
         "",
     ]
     return "\n".join(lines)
