@@ -367,7 +367,9 @@ def _refusal(marks: list[Option]) -> str:
 
 
 def decide(prepared: Prepared, probabilities: np.ndarray | None, taught: np.ndarray | None = None) -> Reading:
-    """Model output [N, 10] for prepared.batch -> Reading; probabilities may be None when N = 0.
+    """Model output for prepared.batch -> Reading; probabilities may be None when N = 0. The output is the
+    model's [N, OUTPUT_WIDTH] (its class softmax, then a pair's left and right digit), or only its first
+    10, 11 or 12 columns (older models, tests' stand-ins: no pairs).
 
     `taught` (pyapp.personal.Examples.taught): per row, the label the person's examples give it, -1 where
     the model reads alone; None (no examples) reads exactly as without it. Taught digits keep the model's
