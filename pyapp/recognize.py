@@ -163,6 +163,13 @@ def _median_crossings(mask: np.ndarray, axis: int) -> float:
     return (float(crossed[(crossed.size - 1) // 2]) + float(crossed[crossed.size // 2])) / 2
 
 
+def _filled(mask: np.ndarray) -> bool:
+    """Whether a mark fills its box. A bar does not count (a "1" drawn straight down fills its own thin box):
+    a box whose short side is under half a typical digit's width (segment.DIGIT_ASPECT, in heights) is a bar."""
+    short, long = sorted(mask.shape)
+    return short >= DIGIT_ASPECT / 2 * long and short > 2 and float(mask.mean()) > MAX_COVERAGE
+
+
 def problem(ink: np.ndarray, pad_side: int) -> str:
     """Why a piece is not a digit ("a dot", "a line", "a scribble"), or "" when it may be one."""
     height, width = ink.shape
@@ -173,10 +180,7 @@ def problem(ink: np.ndarray, pad_side: int) -> str:
         return "a dot"
     if width > LINE_ASPECT * height:
         return "a line"
-    # A filled box is a scribble, but a bar is not (a "1" drawn straight down fills its own thin box): a box
-    # whose short side is under half a typical digit's width (segment.DIGIT_ASPECT, in heights) is a bar.
-    fat = min(height, width) >= DIGIT_ASPECT / 2 * long_side and min(height, width) > 2
-    if fat and float(mask.mean()) > MAX_COVERAGE:
+    if _filled(mask):
         return "a scribble"
     if max(_median_crossings(mask, 0), _median_crossings(mask, 1)) > MAX_CROSSINGS:
         return "a scribble"
@@ -199,12 +203,17 @@ def prepare(rgba: np.ndarray) -> Prepared:
     pad_side = min(work.shape)
     options: list[Option] = []
     images: list[np.ndarray] = []
+    # A slice of a filled blob is a bar, which reads as a thick 1: it is part of the scribble (a filled
+    # square read "11111111" once five cuts per digit's width made its slices narrow).
+    filled = [(p.start, p.end) for p in found.pieces if p.kind == "whole" and _filled(p.ink >= MASK_THRESHOLD)]
     for piece in found.pieces:
         box = _scaled(piece.box, factor)
         if piece.ink is None:  # a span with no ink of its own: crossing it reads nothing
             options.append(Option(piece.start, piece.end, -1, box))
             continue
         mark = problem(piece.ink, pad_side)
+        if not mark and piece.kind == "span" and any(s <= piece.start and piece.end <= e for s, e in filled):
+            mark = "a scribble"
         if mark == "a dot" and piece.kind == "whole":  # a click or a speck on its own: passed over
             options.append(Option(piece.start, piece.end, -1, box))
             continue

@@ -62,8 +62,10 @@ OVERLAP = 0.5
 NEAR = SMALL_SIDE
 # Widths, in heights. A typical digit is DIGIT_ASPECT wide (MNIST's average is about 0.7): the cut
 # generator expects touching digits to meet that far apart; a span is a candidate up to two typical digits
-# wide (MAX_SPAN). Beyond LINE_ASPECT a mark is a line or a dash and is not cut (so about six touching
-# digits in one blob are refused as a line; kept from before).
+# wide (MAX_SPAN). Beyond LINE_ASPECT a mark is a line or a dash (recognize.problem) and is not cut, unless
+# it is three stroke widths tall or more: then it is a blob of five or six touching digits (uncut, touching
+# MNIST numbers offered a right path 258 of 300, cut 267; such blobs in bench/recognition.py's touching
+# numbers are 3.5 stroke widths tall or more, a dash one or two).
 DIGIT_ASPECT = 0.75
 MAX_SPAN = 2 * DIGIT_ASPECT
 LINE_ASPECT = 4.0
@@ -75,15 +77,17 @@ MIN_PIECE = 0.1
 # that touch ("10", "11"): it is cut only at a joint, where a cut crosses at most JOINT stroke widths.
 LEAN_STEP = 0.2
 JOINT = 1.5
-# Bounds on the work, not tuned: at most MAX_CUTS cuts per group (four per typical digit's width, see
-# `_cuts`), MAX_JOIN groups in one joined piece (a 3 whose pen skipped twice; pairs only, with the priors:
-# narrow pen 96.3%), MAX_PIECES pieces per pad (each is a row of the
-# model's one batch; over budget, a group is offered whole only), MAX_DIGITS groups.
-MAX_CUTS = 16
+# Bounds on the work: at most MAX_CUTS cuts per group (five per typical digit's width, see `_cuts`),
+# MAX_JOIN groups in one joined piece (a 3 whose pen skipped twice; pairs only, with the priors: narrow
+# pen 96.3%), MAX_PIECES pieces per pad (each is a row of the model's one batch; over budget, a group
+# loses its least likely cuts), MAX_DIGITS groups. 24 cuts and 160 pieces (16 and 120 before) let a blob
+# of five or six touching digits keep five cuts per digit: touching numbers offered a right path 249 -> 251
+# of 300 pen-drawn, 251 -> 258 of 300 MNIST; rows per read 65 -> 77 on average there.
+MAX_CUTS = 24
 MAX_JOIN = 3
 # A bound, not tuned: how far a hand leans, x shift per unit of height (people write about -0.1..0.45).
 MAX_SLANT = 0.6
-MAX_PIECES = 120
+MAX_PIECES = 160
 MAX_DIGITS = 40
 
 
@@ -377,13 +381,13 @@ def _cuts(group: _Group, slant: float) -> list[Cut]:
     """Straight cuts where a group may hold touching digits that meet: where its width says neighbours would
     meet (DIGIT_ASPECT apart, along the writing's slant; overlapping digits meet where their strokes pile up,
     not in a valley), then the deepest valleys of the ink a cut crosses, each cut leaning as the writing does
-    or up to LEAN_STEP either way, whichever crosses least ink; two per digit's width at most, never closer
-    than MIN_PIECE heights."""
+    or up to LEAN_STEP either way, whichever crosses least ink; five per digit's width at most, never closer
+    than MIN_PIECE heights. The likeliest come first."""
     height = group.mask.shape[0]
     start, stop = group.columns
     width = stop - start
     least = max(2, int(round(MIN_PIECE * height)))
-    if width > LINE_ASPECT * height or width < 2 * least:
+    if width < 2 * least or (width > LINE_ASPECT * height and height < 3 * thickness(group.mask)):
         return []
     leans = [float(np.clip(slant + step, -MAX_SLANT, MAX_SLANT)) for step in (0.0, -LEAN_STEP, LEAN_STEP)]
     profiles, margin = _profiles(group, leans)
@@ -403,29 +407,38 @@ def _cuts(group: _Group, slant: float) -> list[Cut]:
         splits = [n for n in (parts, parts - 1, parts + 1) if n >= 2]
         even = [first + round(k * (last - first) / n) for n in splits for k in range(1, n)]
         ordered = [*even[: parts - 1], *(int(v) for v in valleys), *even[parts - 1 :]]
-    wanted = min(MAX_CUTS, int(round(4 * width / (DIGIT_ASPECT * height))))
+    # Five per typical digit's width (four before: touching numbers offered a right path 249 -> 251 of 300
+    # pen-drawn, 251 -> 258 of 300 MNIST; six offered no more).
+    wanted = min(MAX_CUTS, int(round(5 * width / (DIGIT_ASPECT * height))))
     chosen: list[int] = []
     for column in ordered:
         if len(chosen) >= wanted:
             break
         if first + least <= column <= last - least and all(abs(column - c) >= least for c in chosen):
             chosen.append(column)
-    return [(float(c - margin), leans[int(profiles[:, c].argmin())]) for c in sorted(chosen)]
+    return [(float(c - margin), leans[int(profiles[:, c].argmin())]) for c in chosen]
 
 
 def _spans(group: _Group, first: int, budget: int, digit_height: float, slant: float) -> list[Piece]:
     """The group whole (from node `first` to its last node) and, when it may hold touching digits, its
-    spans between cuts no wider than MAX_SPAN heights; over `budget` spans, the group whole only."""
+    spans between cuts no wider than MAX_SPAN heights; over `budget` spans, fewer cuts."""
     top, left, bottom, right = group.box
     height = bottom - top
-    cuts: list[Cut | None] = [None, *_cuts(group, slant), None]
-    last = len(cuts) - 1
     rows, cols = np.nonzero(group.mask)
     along = cols + slant * (rows - (height - 1) / 2)  # the group's extent at its middle row, along the slant
-    at = [float(along.min()), *(c[0] for c in cuts[1:-1]), float(along.max()) + 1]
-    spans = [(i, j) for i in range(last) for j in range(i + 1, last + 1) if at[j] - at[i] <= MAX_SPAN * height]
-    if len(spans) > budget:
-        cuts, last, spans = [None, None], 1, []
+    # Over budget, the least likely cuts go first (a long blob of touching digits keeps its likeliest cuts
+    # rather than being offered whole only, as it was: touching numbers offered a right path 240 -> 249 of
+    # 300 pen-drawn, 247 -> 251 of 300 MNIST, with today's budget).
+    wanted = _cuts(group, slant)  # the likeliest first
+    while True:
+        straight = sorted(wanted)
+        at = [float(along.min()), *(c for c, _ in straight), float(along.max()) + 1]
+        last = len(at) - 1
+        spans = [(i, j) for i in range(last) for j in range(i + 1, last + 1) if at[j] - at[i] <= MAX_SPAN * height]
+        if len(spans) <= budget or not wanted:
+            break
+        wanted = wanted[:-1]
+    cuts: list[Cut | None] = [None, *straight, None]
     reference = max(height, int(digit_height))
     pieces = [Piece(group.box, group.ink, first, first + last, reference)]
     for i, j in spans:

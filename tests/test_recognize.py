@@ -381,7 +381,7 @@ def test_joins_are_offered_only_for_close_neighbours() -> None:
 
 def test_a_bar_too_flat_for_a_digit_is_read_with_the_digit_below() -> None:
     prepared = prepare(five_with_a_floating_bar())
-    assert [o.problem for o in prepared.options if o.problem] == ["a line"]  # the bar on its own
+    assert [o.problem for o in prepared.options if o.problem] == ["a line"]  # the bar on its own, not cut
     reading = read(five_with_a_floating_bar(), confident(5))  # was refused as "a line" before joins
     assert reading.text == "5" and len(reading.digits) == 1
     assert reading.digits[0].box[0] <= 40 and reading.digits[0].box[2] >= 230

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from pyapp.preprocess import ink_box, ink_from_rgba
-from pyapp.segment import MAX_PIECES, Layout, layout
+from pyapp.segment import LINE_ASPECT, MAX_PIECES, Layout, layout
 from tests.helpers import blank, digit_pad, mnist_number, mnist_test, number_pad, paint
 
 
@@ -20,6 +20,11 @@ def _layout(pad: np.ndarray) -> Layout:
 
 def _wholes(found: Layout) -> list:
     return [p for p in found.pieces if p.kind == "whole"]
+
+
+def _aspect(box: tuple[int, int, int, int]) -> float:
+    top, left, bottom, right = box
+    return (right - left) / (bottom - top)
 
 
 def _iou(a: tuple[int, ...], b: tuple[int, ...]) -> float:
@@ -150,6 +155,32 @@ def test_candidate_pieces_are_bounded() -> None:
     assert len(layout(ink).pieces) <= MAX_PIECES
     wide = ink_from_rgba(number_pad([8, 6, 7, 5, 3, 0, 9, 2, 4, 1] * 2, height=200, gap=-0.03, pen=10))
     assert len(layout(wide).pieces) <= MAX_PIECES
+
+
+def test_a_long_blob_over_budget_keeps_its_likeliest_cuts() -> None:
+    """Six touching digits need more spans than a small budget allows: the blob loses its least likely cuts,
+    not all of them (it was offered whole only, and read as one or two digits)."""
+    ink = ink_from_rgba(number_pad([5, 2, 8, 0, 6, 3], height=200, gap=-0.03, pen=10))
+    assert len(layout(ink).pieces) > 40  # the full set of cuts does not fit the budget below
+    found = layout(ink, max_pieces=40)
+    spans = [p for p in found.pieces if p.kind == "span"]
+    assert len(found.pieces) <= 40 and len(spans) >= 10
+    assert found.nodes - 1 >= 6  # still enough cuts for six digits
+
+
+def test_six_touching_digits_wider_than_a_line_are_still_cut() -> None:
+    """Six touching MNIST digits make one blob more than LINE_ASPECT heights wide (as wide as a dash is,
+    for its height): it is cut, and the right pieces are among those offered; a dash is not cut."""
+    from training.numbers import BANDS, BENCH_SEED, numbers, offered
+
+    wide = [n for n in numbers(20, BANDS["touching"], "mnist", BENCH_SEED, mnist_test()) if len(n.text) == 6]
+    found = [(n, layout(ink_from_rgba(n.rgba))) for n in wide]
+    blobs = [(n, f) for n, f in found if len(_wholes(f)) == 1 and _aspect(f.pieces[0].box) > LINE_ASPECT]
+    assert blobs  # the generator's seeded numbers hold such a blob
+    assert all(f.nodes > 6 for _, f in blobs) and any(offered(n) for n, _ in blobs)
+    dash = blank(300, 600)
+    dash[140:152, 100:500, :3] = 0
+    assert len(_layout(dash).pieces) == 1
 
 
 def test_empty_and_uniform_inputs() -> None:
