@@ -203,8 +203,9 @@ def prepare(rgba: np.ndarray) -> Prepared:
     pad_side = min(work.shape)
     options: list[Option] = []
     images: list[np.ndarray] = []
-    # A slice of a filled blob is a bar, which reads as a thick 1: it is part of the scribble (a filled
-    # square read "11111111" once five cuts per digit's width made its slices narrow).
+    # A slice of a filled blob is a bar, which reads as a thick 1: it is part of the scribble. (Ten slices of
+    # a filled square were read by the model; only the fewest-marks rule kept them out of the reading, and
+    # with five cuts per digit's width it read "11111111".)
     filled = [(p.start, p.end) for p in found.pieces if p.kind == "whole" and _filled(p.ink >= MASK_THRESHOLD)]
     for piece in found.pieces:
         box = _scaled(piece.box, factor)

@@ -64,7 +64,7 @@ NEAR = SMALL_SIDE
 # generator expects touching digits to meet that far apart; a span is a candidate up to two typical digits
 # wide (MAX_SPAN). Beyond LINE_ASPECT a mark is a line or a dash (recognize.problem) and is not cut, unless
 # it is three stroke widths tall or more: then it is a blob of five or six touching digits (uncut, touching
-# MNIST numbers offered a right path 258 of 300, cut 267; such blobs in bench/recognition.py's touching
+# MNIST numbers offered a right path 254 of 300, cut 263; such blobs in bench/recognition.py's touching
 # numbers are 3.5 stroke widths tall or more, a dash one or two).
 DIGIT_ASPECT = 0.75
 MAX_SPAN = 2 * DIGIT_ASPECT
@@ -77,12 +77,12 @@ MIN_PIECE = 0.1
 # that touch ("10", "11"): it is cut only at a joint, where a cut crosses at most JOINT stroke widths.
 LEAN_STEP = 0.2
 JOINT = 1.5
-# Bounds on the work: at most MAX_CUTS cuts per group (five per typical digit's width, see `_cuts`),
+# Bounds on the work: at most MAX_CUTS cuts per group (four per typical digit's width, see `_cuts`),
 # MAX_JOIN groups in one joined piece (a 3 whose pen skipped twice; pairs only, with the priors: narrow
 # pen 96.3%), MAX_PIECES pieces per pad (each is a row of the model's one batch; over budget, a group
 # loses its least likely cuts), MAX_DIGITS groups. 24 cuts and 160 pieces (16 and 120 before) let a blob
-# of five or six touching digits keep five cuts per digit: touching numbers offered a right path 249 -> 251
-# of 300 pen-drawn, 251 -> 258 of 300 MNIST; rows per read 65 -> 77 on average there.
+# of five or six touching digits keep four cuts per digit: touching numbers offered a right path 240 ->
+# 242 of 300 pen-drawn, 249 -> 254 of 300 MNIST; rows per read there 65 -> 68 and 69 -> 77 on average.
 MAX_CUTS = 24
 MAX_JOIN = 3
 # A bound, not tuned: how far a hand leans, x shift per unit of height (people write about -0.1..0.45).
@@ -381,7 +381,7 @@ def _cuts(group: _Group, slant: float) -> list[Cut]:
     """Straight cuts where a group may hold touching digits that meet: where its width says neighbours would
     meet (DIGIT_ASPECT apart, along the writing's slant; overlapping digits meet where their strokes pile up,
     not in a valley), then the deepest valleys of the ink a cut crosses, each cut leaning as the writing does
-    or up to LEAN_STEP either way, whichever crosses least ink; five per digit's width at most, never closer
+    or up to LEAN_STEP either way, whichever crosses least ink; four per digit's width at most, never closer
     than MIN_PIECE heights. The likeliest come first."""
     height = group.mask.shape[0]
     start, stop = group.columns
@@ -407,9 +407,10 @@ def _cuts(group: _Group, slant: float) -> list[Cut]:
         splits = [n for n in (parts, parts - 1, parts + 1) if n >= 2]
         even = [first + round(k * (last - first) / n) for n in splits for k in range(1, n)]
         ordered = [*even[: parts - 1], *(int(v) for v in valleys), *even[parts - 1 :]]
-    # Five per typical digit's width (four before: touching numbers offered a right path 249 -> 251 of 300
-    # pen-drawn, 251 -> 258 of 300 MNIST; six offered no more).
-    wanted = min(MAX_CUTS, int(round(5 * width / (DIGIT_ASPECT * height))))
+    # Four per typical digit's width. Five offered a right path for more touching numbers (242 -> 251 of 300
+    # pen-drawn, 263 -> 267 MNIST) but read about as many (82.67 -> 83.00%, 77.67 -> 77.33%) with half as
+    # many rows again on a touching "2026" (67 -> 103), the page's slowest read.
+    wanted = min(MAX_CUTS, int(round(4 * width / (DIGIT_ASPECT * height))))
     chosen: list[int] = []
     for column in ordered:
         if len(chosen) >= wanted:
@@ -426,9 +427,9 @@ def _spans(group: _Group, first: int, budget: int, digit_height: float, slant: f
     height = bottom - top
     rows, cols = np.nonzero(group.mask)
     along = cols + slant * (rows - (height - 1) / 2)  # the group's extent at its middle row, along the slant
-    # Over budget, the least likely cuts go first (a long blob of touching digits keeps its likeliest cuts
-    # rather than being offered whole only, as it was: touching numbers offered a right path 240 -> 249 of
-    # 300 pen-drawn, 247 -> 251 of 300 MNIST, with today's budget).
+    # Over budget, the least likely cuts go first: a long blob of touching digits keeps its likeliest cuts
+    # rather than being offered whole only, as it was (touching numbers offered a right path 240 -> 240 of
+    # 300 pen-drawn, 247 -> 249 of 300 MNIST, with the budget of 120 pieces).
     wanted = _cuts(group, slant)  # the likeliest first
     while True:
         straight = sorted(wanted)

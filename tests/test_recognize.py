@@ -111,6 +111,17 @@ def test_scribble_filling_the_pad_is_not_a_digit() -> None:
     assert reading.text == "" and "scribble" in reading.hint
 
 
+def test_no_slice_of_a_filled_blob_is_read() -> None:
+    """A slice cut out of a filled blob is a filled bar, which looks like a thick 1 on its own: every slice is
+    part of the scribble, so no path of slices reads "1111" (ten of a filled square's slices were read by the
+    model; with five cuts per digit's width, it read "11111111")."""
+    pad = blank()
+    pad[15:265, 15:265, :3] = 0
+    prepared = prepare(pad)
+    assert len(prepared.options) > 1 and prepared.batch.shape[0] == 0
+    assert all(o.problem == "a scribble" for o in prepared.options if not o.whole)
+
+
 def test_dense_zigzag_scribble_is_not_a_digit() -> None:
     pad = blank()
     rows = np.arange(280)[:, None]
